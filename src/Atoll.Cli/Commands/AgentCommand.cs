@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Atoll.Agent;
+using Atoll.Cli.Hosting;
+using Atoll.Core;
+using Atoll.Core.Contracts;
+using Atoll.Core.Fleet;
+using Microsoft.Extensions.Logging;
+
+namespace Atoll.Cli.Commands;
+
+/// <summary><c>atoll agent</c>: joins this machine to the fleet and reports on it.</summary>
+internal static class AgentCommand
+{
+    public static Command Create()
+    {
+        var server = new Option<string>("--server") { Description = "control plane URL", Required = true };
+        var joinToken = new Option<string?>("--join-token") { Description = "one-time join token (needed only on first start) [env: ATOLL_JOIN_TOKEN]" };
+        var name = new Option<string>("--name") { Description = "node name", DefaultValueFactory = _ => NodeNames.FromHostName(Environment.MachineName) };
+        var provider = new Option<string>("--provider") { Description = "provider this machine is rented from (lambda, verda, hetzner, ssh, local, ...)", DefaultValueFactory = _ => "local" };
+        var region = new Option<string>("--region") { Description = "provider region", DefaultValueFactory = _ => "local" };
+        var location = new Option<string?>("--location") { Description = "site or data centre, for topology-aware routing" };
+        var instanceType = new Option<string?>("--instance-type") { Description = "provider instance type, e.g. gpu_8x_h100_sxm5" };
+        var capacity = new Option<string>("--capacity-type") { Description = "spot or on-demand", DefaultValueFactory = _ => CapacityTypes.OnDemand };
+        capacity.AcceptOnlyFromAmong(CapacityTypes.Spot, CapacityTypes.OnDemand);
+        var labels = new Option<string[]>("--label") { Description = "node label KEY=VALUE (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var gpus = new Option<string?>("--gpus") { Description = "declare simulated GPUs instead of asking nvidia-smi, e.g. 2xH100-80GB or 0" };
+        var models = new Option<string[]>("--model") { Description = "model endpoint served here, NAME=URL (repeatable)" };
+        var state = new Option<string>("--state") { Description = "directory keeping the node credential", DefaultValueFactory = _ => AgentOptions.DefaultStateDir() };
+        var nvidiaSmi = new Option<string>("--nvidia-smi") { Description = "path of nvidia-smi", DefaultValueFactory = _ => "nvidia-smi" };
+        var heartbeat = new Option<string?>("--heartbeat-interval") { Description = "override the interval the server asks for" };
+        var command = new Command("agent", "Join this machine to a fleet and report its GPUs, health and model endpoints")
+        {
+            server, joinToken, name, provider, region, location, instanceType, capacity, labels, gpus, models, state, nvidiaSmi, heartbeat, ParentWatch.Option,
+        };
+        Actions.Set(command, async (result, ct) =>
+        {
+            if (!Uri.TryCreate(result.GetValue(server), UriKind.Absolute, out var serverUri) || (serverUri.Scheme != "http" && serverUri.Scheme != "https"))
+            {
+                throw new CliException($"invalid --server '{result.GetValue(server)}': expected e.g. http://10.0.0.1:7070");
+            }
+            var nodeName = result.GetValue(name)!;
+            if (NodeNames.Validate(nodeName) is { } badName)
+            {
+                throw new CliException($"invalid --name: {badName}");
+            }
+            var options = new AgentOptions
+            {
+                Server = serverUri,
+                JoinToken = result.GetValue(joinToken) ?? Environment.GetEnvironmentVariable("ATOLL_JOIN_TOKEN"),
+                Name = nodeName,
+                Provider = result.GetValue(provider)!,
+                Region = result.GetValue(region)!,
+                Location = result.GetValue(location),
+                InstanceType = result.GetValue(instanceType),
+                CapacityType = result.GetValue(capacity)!,
+                Labels = KeyValues.Parse(result.GetValue(labels), "--label", "KEY=VALUE"),
+                Models = KeyValues.Parse(result.GetValue(models), "--model", "NAME=URL").Select(kv => new ModelEndpoint(kv.Key, kv.Value)).ToList(),
+                StateDir = Path.GetFullPath(result.GetValue(state)!),
+                HeartbeatInterval = result.GetValue(heartbeat) is { } h ? Durations.Parse(h, "--heartbeat-interval") : null,
+            };
+            if (RegistrationValidator.ValidateModels(options.Models) is { } badModel)
+            {
+                throw new CliException($"invalid --model: {badModel}");
+            }
+            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            }));
+            using var cts = ParentWatch.Link(result, ct);
+            return await AtollAgent.RunAsync(options, result.GetValue(gpus), result.GetValue(nvidiaSmi)!, loggers, cts.Token).ConfigureAwait(false);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Atoll.Cli.Hosting;
+using Atoll.Core;
+using Atoll.Server;
+using Microsoft.Extensions.Hosting;
+
+namespace Atoll.Cli.Commands;
+
+/// <summary><c>atoll server</c>: the control plane.</summary>
+internal static class ServerCommand
+{
+    public static Command Create()
+    {
+        var listen = new Option<string>("--listen") { Description = "URL to listen on", DefaultValueFactory = _ => "http://127.0.0.1:7070" };
+        var data = new Option<string>("--data") { Description = "data directory (SQLite file, admin.token)", DefaultValueFactory = _ => ServerOptions.DefaultDataDir() };
+        var store = new Option<string?>("--store")
+        {
+            Description = "state store: sqlite (default, in --data) or postgres://user:pass@host:port/db [env: ATOLL_STORE, which keeps the password out of `ps`]",
+        };
+        var heartbeat = new Option<string>("--heartbeat-interval") { Description = "how often agents heartbeat", DefaultValueFactory = _ => "10s" };
+        var timeout = new Option<string?>("--node-timeout") { Description = "a node is not Ready after this long without a heartbeat [default: 3 x heartbeat interval]" };
+        var command = new Command("server", "Run the control plane: API, node registry and reconcilers")
+        {
+            listen, data, store, heartbeat, timeout, ParentWatch.Option,
+        };
+        Actions.Set(command, async (result, ct) =>
+        {
+            var options = new ServerOptions
+            {
+                Listen = result.GetValue(listen)!,
+                DataDir = Path.GetFullPath(result.GetValue(data)!),
+                Store = result.GetValue(store) ?? Environment.GetEnvironmentVariable("ATOLL_STORE"),
+                HeartbeatInterval = Durations.Parse(result.GetValue(heartbeat)!, "--heartbeat-interval"),
+                NodeTimeout = result.GetValue(timeout) is { } t ? Durations.Parse(t, "--node-timeout") : null,
+            };
+            using var cts = ParentWatch.Link(result, ct);
+            await using var app = await AtollServer.BuildAsync(options, ct: cts.Token).ConfigureAwait(false);
+            try
+            {
+                await app.StartAsync(cts.Token).ConfigureAwait(false);
+            }
+            catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CliException($"cannot listen on {options.Listen}: address already in use (is another atoll server running? choose --listen)");
+            }
+            await app.WaitForShutdownAsync(cts.Token).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+}

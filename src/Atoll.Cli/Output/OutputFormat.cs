@@ -1,0 +1,28 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace Atoll.Cli.Output;
+
+/// <summary><c>-o table|json</c>: tables for people, JSON for scripts.</summary>
+internal static class OutputFormat
+{
+    public const string Table = "table";
+    public const string Json = "json";
+
+    private static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static Option<string> CreateOption()
+    {
+        var option = new Option<string>("--output", "-o")
+        {
+            Description = "output format: table or json",
+            DefaultValueFactory = _ => Table,
+        };
+        option.AcceptOnlyFromAmong(Table, Json);
+        return option;
+    }
+
+    public static void WriteJson(JsonElement value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Indented));
+
+    public static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Indented));
+}

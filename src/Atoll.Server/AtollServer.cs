@@ -1,0 +1,97 @@
+using Atoll.Server.Api;
+using Atoll.Server.Auth;
+using Atoll.Server.Observability;
+using Atoll.Server.Reconcilers;
+using Atoll.Storage.State;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Atoll.Server;
+
+/// <summary>Composes <c>atoll server</c>: store, auth, control API, probes, metrics and reconcilers.</summary>
+public static class AtollServer
+{
+    /// <summary>
+    /// Opens and migrates the store, makes sure an admin token exists and returns the app, ready to start.
+    /// Throws <see cref="ArgumentException"/> for bad options and <see cref="StoreUnavailableException"/> when the
+    /// store cannot be reached, both with messages fit for the terminal.
+    /// </summary>
+    public static async Task<WebApplication> BuildAsync(
+        ServerOptions options, Action<WebApplicationBuilder>? configure = null, TimeProvider? time = null, CancellationToken ct = default)
+    {
+        options.Validate();
+        time ??= TimeProvider.System;
+        CreatePrivateDirectory(options.DataDir);
+        var store = StateStoreFactory.Open(options.Store, options.DataDir);
+        try
+        {
+            await store.MigrateAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.DataDir });
+        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter(typeof(BearerAuthenticationHandler).FullName, LogLevel.Warning);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(store);
+        services.AddSingleton(time);
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton<ServerMetrics>();
+        services.AddProblemDetails();
+        services.AddAuthentication(AuthPolicies.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(AuthPolicies.Scheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AuthPolicies.Admin, p => p.RequireRole(AuthPolicies.Admin))
+            .AddPolicy(AuthPolicies.Node, p => p.RequireRole(AuthPolicies.Node));
+        services.AddSingleton<NodeLivenessReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<NodeLivenessReconciler>());
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseStatusCodePages();
+        app.UseMiddleware<HttpMetricsMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapHealthEndpoints(app.Services.GetRequiredService<ServerMetrics>());
+        app.MapAgentEndpoints();
+        app.MapNodeEndpoints();
+        app.MapJoinTokenEndpoints();
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Atoll.Server");
+        await AdminTokenBootstrap.EnsureAsync(store, options.AdminTokenPath, time, logger, ct).ConfigureAwait(false);
+        logger.LogInformation("State store: {Store} (schema v{Version}); listening on {Listen}",
+            store.Description, await store.SchemaVersionAsync(ct).ConfigureAwait(false), options.Listen);
+        return app;
+    }
+
+    /// <summary>The data dir holds the store and admin.token: readable by its owner only when we create it.</summary>
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return;
+        }
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+}

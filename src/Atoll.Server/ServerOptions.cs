@@ -1,0 +1,52 @@
+namespace Atoll.Server;
+
+/// <summary>Settings of <c>atoll server</c>; the defaults run on one machine.</summary>
+public sealed class ServerOptions
+{
+    /// <summary>Kestrel listen URL.</summary>
+    public string Listen { get; set; } = "http://127.0.0.1:7070";
+
+    /// <summary>Data directory: SQLite file, admin token file.</summary>
+    public string DataDir { get; set; } = DefaultDataDir();
+
+    /// <summary>State store URL; null means SQLite in <see cref="DataDir"/>.</summary>
+    public string? Store { get; set; }
+
+    /// <summary>How often agents are told to heartbeat.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A node whose last heartbeat is older than this is not Ready; null means 3 × heartbeat interval.</summary>
+    public TimeSpan? NodeTimeout { get; set; }
+
+    /// <summary>Largest request body accepted on the control API.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    public TimeSpan EffectiveNodeTimeout => NodeTimeout ?? HeartbeatInterval * 3;
+
+    /// <summary>Path of the file that receives the admin token once, on first start.</summary>
+    public string AdminTokenPath => Path.Combine(DataDir, "admin.token");
+
+    public static string DefaultDataDir() =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".atoll");
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting and what is accepted.</summary>
+    public void Validate()
+    {
+        if (!Uri.TryCreate(Listen, UriKind.Absolute, out var listen) || (listen.Scheme != "http" && listen.Scheme != "https"))
+        {
+            throw new ArgumentException($"invalid --listen '{Listen}': expected a URL such as http://127.0.0.1:7070");
+        }
+        if (HeartbeatInterval < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentException($"invalid --heartbeat-interval: must be at least 1s");
+        }
+        if (NodeTimeout is { } t && t <= HeartbeatInterval)
+        {
+            throw new ArgumentException($"invalid --node-timeout: must be longer than the heartbeat interval ({HeartbeatInterval.TotalSeconds}s)");
+        }
+        if (string.IsNullOrWhiteSpace(DataDir))
+        {
+            throw new ArgumentException("invalid --data: empty path");
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Data.Common;
+using Atoll.Core.Contracts;
+
+namespace Atoll.Storage.State;
+
+/// <summary>
+/// The steps of <see cref="IStateStore.RegisterNodeAsync"/> inside the caller's write transaction. Each write is
+/// conditional and its row count decides, so concurrent servers cannot both spend the last use of a token or
+/// both take a live name; the caller rolls back on any outcome but <see cref="RegistrationOutcome.Registered"/>.
+/// </summary>
+internal sealed class NodeRegistration(DbConnection connection, DbTransaction transaction, SqlDialect dialect)
+{
+    private const string SpendToken =
+        "UPDATE join_tokens SET uses_left = uses_left - 1 " +
+        "WHERE token_hash = @token_hash AND uses_left > 0 AND expires_at > @now";
+
+    // Inserts the node, or replaces one of that name only when it is dead; no row written means the name is in use.
+    private const string UpsertDeadNode =
+        $"INSERT INTO nodes ({NodeRows.Columns}) VALUES (@name, @provider, @region, @location, @instance_type, " +
+        "@capacity_type, @pool, @labels_json, @gpu_json, @models_json, @conditions_json, @registered_at, " +
+        "@last_heartbeat_at, @agent_version) " +
+        "ON CONFLICT (name) DO UPDATE SET provider = excluded.provider, region = excluded.region, " +
+        "location = excluded.location, instance_type = excluded.instance_type, capacity_type = excluded.capacity_type, " +
+        "pool = excluded.pool, labels_json = excluded.labels_json, gpu_json = excluded.gpu_json, " +
+        "models_json = excluded.models_json, conditions_json = excluded.conditions_json, " +
+        "registered_at = excluded.registered_at, last_heartbeat_at = excluded.last_heartbeat_at, " +
+        "agent_version = excluded.agent_version " +
+        "WHERE nodes.last_heartbeat_at < @alive_after";
+
+    public async Task<RegistrationResult> RunAsync(
+        string joinTokenHash, NodeView node, string credentialHash, DateTimeOffset now, DateTimeOffset aliveAfter, CancellationToken ct)
+    {
+        var (refusal, pool) = await CheckTokenAsync(joinTokenHash, now, ct).ConfigureAwait(false);
+        if (refusal is { } refused)
+        {
+            return new RegistrationResult(refused);
+        }
+
+        var spent = await DbCommands.ExecuteAsync(connection, transaction, SpendToken, ct,
+            ("@token_hash", joinTokenHash), ("@now", DbCommands.ToUnixMs(now))).ConfigureAwait(false);
+        if (spent == 0)
+        {
+            // Another server spent or deleted the token after our check; in read committed this re-read sees why.
+            var (again, _) = await CheckTokenAsync(joinTokenHash, now, ct).ConfigureAwait(false);
+            return new RegistrationResult(again ?? RegistrationOutcome.UsedUpToken);
+        }
+
+        var stored = node with { Pool = pool, RegisteredAt = now, LastHeartbeatAt = now };
+        var parameters = NodeRows.Parameters(stored).Append(("@alive_after", DbCommands.ToUnixMs(aliveAfter))).ToArray();
+        if (await DbCommands.ExecuteAsync(connection, transaction, UpsertDeadNode, ct, parameters).ConfigureAwait(false) == 0)
+        {
+            return new RegistrationResult(RegistrationOutcome.NameInUse);
+        }
+
+        await DbCommands.ExecuteAsync(connection, transaction,
+            "DELETE FROM node_credentials WHERE node_name = @name", ct, ("@name", node.Name)).ConfigureAwait(false);
+        await DbCommands.ExecuteAsync(connection, transaction,
+            "INSERT INTO node_credentials (token_hash, node_name, created_at) VALUES (@token_hash, @name, @now)", ct,
+            ("@token_hash", credentialHash), ("@name", node.Name), ("@now", DbCommands.ToUnixMs(now))).ConfigureAwait(false);
+
+        var written = await ReadNodeAsync(connection, transaction, node.Name, ct).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"node '{node.Name}' vanished inside its own registration transaction on {dialect.Description}");
+        return new RegistrationResult(RegistrationOutcome.Registered, written);
+    }
+
+    public static async Task<NodeView?> ReadNodeAsync(DbConnection connection, DbTransaction? transaction, string name, CancellationToken ct)
+    {
+        var command = DbCommands.Create(connection, transaction,
+            $"SELECT {NodeRows.Columns} FROM nodes WHERE name = @name", ("@name", name));
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(ct).ConfigureAwait(false) ? NodeRows.Read(reader) : null;
+            }
+        }
+    }
+
+    /// <summary>Why the token cannot be used (null when it can) and the pool it puts nodes in.</summary>
+    private async Task<(RegistrationOutcome? Refusal, string? Pool)> CheckTokenAsync(string tokenHash, DateTimeOffset now, CancellationToken ct)
+    {
+        var command = DbCommands.Create(connection, transaction,
+            "SELECT uses_left, expires_at, pool FROM join_tokens WHERE token_hash = @token_hash", ("@token_hash", tokenHash));
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    return (RegistrationOutcome.UnknownToken, null);
+                }
+                var usesLeft = reader.GetInt32(0);
+                var expiresAt = reader.GetInt64(1);
+                var pool = DbCommands.NullableString(reader, 2);
+                if (expiresAt <= DbCommands.ToUnixMs(now))
+                {
+                    return (RegistrationOutcome.ExpiredToken, pool);
+                }
+                return usesLeft <= 0 ? (RegistrationOutcome.UsedUpToken, pool) : (null, pool);
+            }
+        }
+    }
+}
