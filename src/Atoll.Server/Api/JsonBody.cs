@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Atoll.Server.Api;
 
@@ -18,6 +20,12 @@ internal static class JsonBody
         {
             return (null, Problems.BadRequest("request body is empty: send a JSON object"));
         }
+        var max = request.HttpContext.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value.MaxRequestBodyBytes;
+        if (request.ContentLength > max)
+        {
+            return (null, Problems.Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large",
+                $"request body of {request.ContentLength} bytes is over the limit of {max} bytes"));
+        }
         if (request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
         {
             return (null, Problems.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
@@ -25,7 +33,22 @@ internal static class JsonBody
         }
         try
         {
-            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, Options, ct).ConfigureAwait(false);
+            // Control-plane bodies are small: buffer them with a cap, which also covers chunked uploads
+            // that carry no Content-Length.
+            using var buffer = new MemoryStream();
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > max)
+                {
+                    return (null, Problems.Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large",
+                        $"request body is over the limit of {max} bytes"));
+                }
+                buffer.Write(chunk, 0, read);
+            }
+            buffer.Position = 0;
+            var value = await JsonSerializer.DeserializeAsync<T>(buffer, Options, ct).ConfigureAwait(false);
             return value is null
                 ? (null, Problems.BadRequest("request body is null: send a JSON object"))
                 : (value, null);

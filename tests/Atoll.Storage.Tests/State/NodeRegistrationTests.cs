@@ -47,7 +47,7 @@ public sealed class NodeRegistrationTests
     [Theory, MemberData(nameof(StoreEngines.All), MemberType = typeof(StoreEngines))]
     public async Task Only_one_of_concurrent_registrations_wins_a_single_use_token(string engine)
     {
-        const int Tokens = 10, Contenders = 8;
+        const int Tokens = 6, Contenders = 6;
         await using var db = await TestDatabase.CreateAsync(engine);
         await using var serverA = await db.OpenMigratedStoreAsync();
         await using var serverB = await db.OpenMigratedStoreAsync();
@@ -59,12 +59,13 @@ public sealed class NodeRegistrationTests
 
         // Many races at once, released together, so that check-then-spend windows really overlap.
         using var start = new Barrier(Tokens * Contenders);
-        var results = await Task.WhenAll(Enumerable.Range(0, Tokens * Contenders).Select(i => Task.Factory.StartNew(() =>
+        var results = await Task.WhenAll(Enumerable.Range(0, Tokens * Contenders).Select(i => Task.Factory.StartNew(async () =>
         {
             start.SignalAndWait(TimeSpan.FromSeconds(30));
             var store = i % 2 == 0 ? serverA : serverB;
-            return (Token: i % Tokens, Result: StoreSamples.RegisterAsync(store, tokens[i % Tokens], $"node-{i}", $"cred-{i}", StoreSamples.Start).GetAwaiter().GetResult());
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+            var result = await StoreSamples.RegisterAsync(store, tokens[i % Tokens], $"node-{i}", $"cred-{i}", StoreSamples.Start);
+            return (Token: i % Tokens, Result: result);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()));
 
         foreach (var race in results.GroupBy(r => r.Token))
         {

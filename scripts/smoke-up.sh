@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The README's quick start, checked as a user would run it:
+#   ./atoll up --data DIR --nodes 3   then   . DIR/env; ./atoll nodes -o json
+# Expects three Ready nodes with GPUs from provider "local", then SIGTERM leaves no atoll process behind.
+set -euo pipefail
+dir=${1:?usage: smoke-up.sh DIR PORT}
+port=${2:?usage: smoke-up.sh DIR PORT}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+mkdir -p "$dir"
+fail() { echo "smoke: FAIL: $*" >&2; cat "$dir/up.out" >&2 || true; exit 1; }
+
+./atoll up --data "$dir/data" --nodes 3 --listen "http://127.0.0.1:$port" --heartbeat-interval 2s >"$dir/up.out" 2>&1 &
+up=$!
+trap 'kill -KILL $up 2>/dev/null || true' EXIT
+
+ready=0
+for _ in $(seq 1 120); do
+  if [ -f "$dir/data/env" ]; then
+    # shellcheck disable=SC1091
+    . "$dir/data/env"
+    if json=$(./atoll nodes -o json 2>/dev/null) &&
+       [ "$(jq '[.items[] | select(.provider == "local" and (.gpu.gpus | length) > 0
+                 and any(.conditions[]; .type == "Ready" and .status == "True"))] | length' <<<"$json")" = 3 ]; then
+      ready=1
+      break
+    fi
+  fi
+  kill -0 $up 2>/dev/null || fail "atoll up exited early"
+  sleep 0.5
+done
+[ $ready = 1 ] || fail "three Ready nodes with GPUs did not appear within 60s: $(./atoll nodes 2>&1 || true)"
+echo "smoke: 3 nodes Ready: $(jq -r '[.items[] | "\(.name)=\(.gpu.gpus | length)x\(.gpu.gpus[0].name)"] | join(", ")' <<<"$json")"
+
+kill -TERM $up
+for _ in $(seq 1 40); do kill -0 $up 2>/dev/null || break; sleep 0.25; done
+kill -0 $up 2>/dev/null && fail "atoll up still running 10s after SIGTERM"
+sleep 0.5
+left=$(pgrep -f -- "--data $dir/data|--state $dir/data" || true)
+[ -z "$left" ] || fail "processes left after SIGTERM: $(ps -o pid,args -p "${left//$'\n'/,}")"
+echo "smoke: SIGTERM stopped atoll up and all its children"

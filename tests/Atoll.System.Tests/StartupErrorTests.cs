@@ -1,0 +1,65 @@
+using Atoll.Testing.Processes;
+
+namespace Atoll.System.Tests;
+
+/// <summary>Bad input and unreachable dependencies end a command with one line naming the problem, never a stack trace.</summary>
+public sealed class StartupErrorTests
+{
+    [Fact]
+    public async Task Server_with_unreachable_postgres_exits_with_one_clear_line()
+    {
+        using var dir = new TempDirectory("pg-down");
+        await using var server = AtollCli.Start(
+        [
+            "server", "--store", "postgres://u:secretpw@127.0.0.1:1/db", "--data", dir.Combine("data"),
+            "--listen", $"http://127.0.0.1:{FreePorts.Next()}",
+        ]);
+
+        var code = await server.WaitForExitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.NotEqual(0, code);
+        var error = Assert.Single(CliOutput.Lines(server.StandardError), l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.Contains("127.0.0.1:1", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("secretpw", server.Output, StringComparison.Ordinal);
+        Assert.False(CliOutput.HasStackTrace(server.Output), server.Output);
+    }
+
+    [Fact]
+    public async Task Client_command_without_a_server_says_it_cannot_reach_it()
+    {
+        var url = $"http://127.0.0.1:{FreePorts.Next()}";
+        var result = await AtollCli.RunAsync("nodes", "--server", url, "--token", "atoll_admin_x");
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(CliOutput.Lines(result.StandardError));
+        Assert.StartsWith("error: cannot reach the Atoll server", line, StringComparison.Ordinal);
+        Assert.Contains(url, line, StringComparison.Ordinal);
+        Assert.Equal("", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Token_ttl_that_is_not_a_duration_is_named_in_the_error()
+    {
+        var result = await AtollCli.RunAsync("tokens", "create", "--ttl", "abc", "--server", "http://127.0.0.1:1", "--token", "atoll_admin_x");
+
+        Assert.NotEqual(0, result.ExitCode);
+        var line = Assert.Single(CliOutput.Lines(result.StandardError));
+        Assert.StartsWith("error:", line, StringComparison.Ordinal);
+        Assert.Contains("--ttl", line, StringComparison.Ordinal);
+        Assert.Contains("abc", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Agent_with_malformed_gpus_is_named_in_the_error()
+    {
+        using var dir = new TempDirectory("bad-gpus");
+        var result = await AtollCli.RunAsync(
+            "agent", "--server", "http://127.0.0.1:1", "--gpus", "x2H100", "--join-token", "t", "--state", dir.Combine("state"));
+
+        Assert.NotEqual(0, result.ExitCode);
+        var line = Assert.Single(CliOutput.Lines(result.StandardError));
+        Assert.StartsWith("error:", line, StringComparison.Ordinal);
+        Assert.Contains("--gpus", line, StringComparison.Ordinal);
+        Assert.False(CliOutput.HasStackTrace(result.Output), result.Output);
+    }
+}
