@@ -33,6 +33,9 @@ public sealed class AgentOptions
     /// <summary>Overrides the interval the server asks for (tests and demos).</summary>
     public TimeSpan? HeartbeatInterval { get; init; }
 
+    /// <summary>First wait before retrying an unreachable server; doubles up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Longest wait between retries while the server is unreachable.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 

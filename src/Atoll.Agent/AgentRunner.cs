@@ -58,7 +58,7 @@ internal sealed class AgentRunner(
             return null;
         }
 
-        var backoff = new ExponentialBackoff(TimeSpan.FromSeconds(1), options.MaxBackoff);
+        var backoff = new ExponentialBackoff(options.InitialBackoff, options.MaxBackoff);
         while (true)
         {
             var report = await gpus.ProbeAsync(ct).ConfigureAwait(false);
@@ -89,7 +89,7 @@ internal sealed class AgentRunner(
 
     private async Task<int> HeartbeatLoopAsync(AgentCredential credential, CancellationToken ct)
     {
-        var backoff = new ExponentialBackoff(TimeSpan.FromSeconds(1), options.MaxBackoff);
+        var backoff = new ExponentialBackoff(options.InitialBackoff, options.MaxBackoff);
         var interval = options.HeartbeatInterval ?? TimeSpan.FromSeconds(10);
         string? lastGpuState = null;
         while (true)
