@@ -68,7 +68,7 @@ internal sealed class SqliteDialect : SqlDialect
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
             throw new StoreUnavailableException(
-                $"cannot open SQLite database at {Path}: {Reason(e)}; check --data-dir or --store and the file's permissions", e);
+                $"cannot open SQLite database at {Path}: {Reason(e)}; check --data or --store and the file's permissions", e);
         }
     }
 

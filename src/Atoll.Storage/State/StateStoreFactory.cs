@@ -7,7 +7,7 @@ public static class StateStoreFactory
 {
     /// <summary>The accepted forms of a store URL, for error messages and help text.</summary>
     public const string AcceptedForms =
-        "'sqlite' (the default: <data-dir>/atoll.db), 'sqlite:///absolute/path.db', or " +
+        "'sqlite' (the default: <--data>/atoll.db), 'sqlite:///absolute/path.db', or " +
         "'postgres://user:password@host:port/database' (also postgresql://, optional ?sslmode=disable|allow|prefer|require|verify-ca|verify-full)";
 
     private const int PostgresConnectTimeoutSeconds = 5;
