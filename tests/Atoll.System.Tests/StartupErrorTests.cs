@@ -56,7 +56,7 @@ public sealed class StartupErrorTests
         var result = await AtollCli.RunAsync(
             "agent", "--server", "http://127.0.0.1:1", "--gpus", "x2H100", "--join-token", "t", "--state", dir.Combine("state"));
 
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(2, result.ExitCode); // AgentExitCodes.Config: systemd should not restart a misconfigured agent in a loop
         var line = Assert.Single(CliOutput.Lines(result.StandardError));
         Assert.StartsWith("error:", line, StringComparison.Ordinal);
         Assert.Contains("--gpus", line, StringComparison.Ordinal);

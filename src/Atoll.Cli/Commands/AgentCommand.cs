@@ -4,6 +4,7 @@ using Atoll.Cli.Hosting;
 using Atoll.Core;
 using Atoll.Core.Contracts;
 using Atoll.Core.Fleet;
+using Atoll.Core.Health;
 using Microsoft.Extensions.Logging;
 
 namespace Atoll.Cli.Commands;
@@ -36,12 +37,12 @@ internal static class AgentCommand
         {
             if (!Uri.TryCreate(result.GetValue(server), UriKind.Absolute, out var serverUri) || (serverUri.Scheme != "http" && serverUri.Scheme != "https"))
             {
-                throw new CliException($"invalid --server '{result.GetValue(server)}': expected e.g. http://10.0.0.1:7070");
+                throw new CliException($"invalid --server '{result.GetValue(server)}': expected e.g. http://10.0.0.1:7070", AgentExitCodes.Config);
             }
             var nodeName = result.GetValue(name)!;
             if (NodeNames.Validate(nodeName) is { } badName)
             {
-                throw new CliException($"invalid --name: {badName}");
+                throw new CliException($"invalid --name: {badName}", AgentExitCodes.Config);
             }
             var options = new AgentOptions
             {
@@ -53,14 +54,26 @@ internal static class AgentCommand
                 Location = result.GetValue(location),
                 InstanceType = result.GetValue(instanceType),
                 CapacityType = result.GetValue(capacity)!,
-                Labels = KeyValues.Parse(result.GetValue(labels), "--label", "KEY=VALUE"),
-                Models = KeyValues.Parse(result.GetValue(models), "--model", "NAME=URL").Select(kv => new ModelEndpoint(kv.Key, kv.Value)).ToList(),
+                Labels = KeyValues.Parse(result.GetValue(labels), "--label", "KEY=VALUE", AgentExitCodes.Config),
+                Models = KeyValues.Parse(result.GetValue(models), "--model", "NAME=URL", AgentExitCodes.Config).Select(kv => new ModelEndpoint(kv.Key, kv.Value)).ToList(),
                 StateDir = Path.GetFullPath(result.GetValue(state)!),
                 HeartbeatInterval = result.GetValue(heartbeat) is { } h ? Durations.Parse(h, "--heartbeat-interval") : null,
             };
             if (RegistrationValidator.ValidateModels(options.Models) is { } badModel)
             {
-                throw new CliException($"invalid --model: {badModel}");
+                throw new CliException($"invalid --model: {badModel}", AgentExitCodes.Config);
+            }
+            var gpuSpec = result.GetValue(gpus);
+            if (gpuSpec is not null)
+            {
+                try
+                {
+                    SimulatedGpus.Parse(gpuSpec);
+                }
+                catch (FormatException e)
+                {
+                    throw new CliException(e.Message, AgentExitCodes.Config);
+                }
             }
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
             {

@@ -47,10 +47,12 @@ internal sealed class LocalFleet(string dataDir, Uri listen, int nodes, string h
 
     public async ValueTask DisposeAsync()
     {
-        // Agents first, so that the server does not log them as lost while it is still up.
-        foreach (var child in Enumerable.Reverse(children))
+        // Agents first (all at once), so that the server does not log them as lost while it is still up.
+        var grace = TimeSpan.FromSeconds(5);
+        await Task.WhenAll(children.Skip(1).Select(c => c.StopAsync(grace))).ConfigureAwait(false);
+        await Task.WhenAll(children.Take(1).Select(c => c.StopAsync(grace))).ConfigureAwait(false);
+        foreach (var child in children)
         {
-            await child.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             child.Dispose();
         }
         children.Clear();

@@ -47,6 +47,12 @@ internal static class ParentWatch
 
     private static bool IsAlive(int pid)
     {
+        // On Linux, ask who our parent is now: once it dies we are re-parented, even while it is an unreaped
+        // zombie (which Process.HasExited would still call running) and even if its pid is reused.
+        if (File.Exists("/proc/self/stat"))
+        {
+            return ParentPid() == pid;
+        }
         try
         {
             using var p = System.Diagnostics.Process.GetProcessById(pid);
@@ -60,5 +66,13 @@ internal static class ParentWatch
         {
             return false;
         }
+    }
+
+    /// <summary>Field 4 of /proc/self/stat; the command name before it is in parentheses and may hold spaces.</summary>
+    private static int ParentPid()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[1]);
     }
 }
