@@ -64,4 +64,8 @@ awk '/(Passed|Failed)!/ {
        }
      }
      END { printf "\nTests: %d passed, %d failed, %d skipped\n", p, f, s }' <(tr -d ',' <"$tmp/test.log")
+if [ $status -ne 0 ]; then
+  grep -q "Test Run Aborted" "$tmp/test.log" && echo "test.sh: a test run was aborted (see above)"
+  echo "test.sh: FAILED (exit $status)"
+fi
 exit $status

@@ -15,6 +15,9 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>Where the data lives, safe to log (no password).</summary>
     string Description { get; }
 
+    /// <summary>Gateway API keys, in the same database.</summary>
+    IApiKeyStore ApiKeys { get; }
+
     /// <summary>Applies pending forward-only migrations; safe to call from several servers at once.</summary>
     Task MigrateAsync(CancellationToken ct);
 

@@ -55,5 +55,19 @@ internal static class SchemaMigrations
             """,
             "CREATE INDEX ix_node_credentials_node_name ON node_credentials (node_name)",
         ]),
+        new(2, "gateway API keys",
+        [
+            """
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                key_hash TEXT NOT NULL UNIQUE,
+                prefix TEXT NOT NULL,
+                rpm INTEGER NULL,
+                tpm INTEGER NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+        ]),
     ];
 }

@@ -16,7 +16,10 @@ internal sealed class SqlStateStore : IStateStore
     {
         _dialect = dialect;
         _migrator = new SchemaMigrator(dialect, migrations ?? SchemaMigrations.All, time ?? TimeProvider.System);
+        ApiKeys = new SqlApiKeyStore(dialect);
     }
+
+    public IApiKeyStore ApiKeys { get; }
 
     public string Engine => _dialect.Engine;
 
