@@ -1,5 +1,6 @@
 using Atoll.Server.Api;
 using Atoll.Server.Auth;
+using Atoll.Server.Gateway;
 using Atoll.Server.Observability;
 using Atoll.Server.Reconcilers;
 using Atoll.Storage.State;
@@ -61,6 +62,7 @@ public static class AtollServer
             .AddPolicy(AuthPolicies.Node, p => p.RequireRole(AuthPolicies.Node));
         services.AddSingleton<NodeLivenessReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeLivenessReconciler>());
+        services.AddGateway(options.Gateway);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -72,6 +74,10 @@ public static class AtollServer
         app.MapAgentEndpoints();
         app.MapNodeEndpoints();
         app.MapJoinTokenEndpoints();
+        app.MapApiKeyEndpoints();
+        app.MapOpenAiEndpoints();
+        // Fill the endpoint list before the first request instead of answering 404 for a second after start.
+        await app.Services.GetRequiredService<EndpointRefresher>().RefreshOnceAsync(ct).ConfigureAwait(false);
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Atoll.Server");
         await AdminTokenBootstrap.EnsureAsync(store, options.AdminTokenPath, time, logger, ct).ConfigureAwait(false);

@@ -21,6 +21,9 @@ public sealed class ServerOptions
     /// <summary>Largest request body accepted on the control API.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>The OpenAI-compatible gateway on /v1.</summary>
+    public Gateway.GatewayOptions Gateway { get; set; } = new();
+
     public TimeSpan EffectiveNodeTimeout => NodeTimeout ?? HeartbeatInterval * 3;
 
     /// <summary>Path of the file that receives the admin token once, on first start.</summary>
@@ -47,6 +50,10 @@ public sealed class ServerOptions
         if (string.IsNullOrWhiteSpace(DataDir))
         {
             throw new ArgumentException("invalid --data: empty path");
+        }
+        if (Gateway.Validate() is { Count: > 0 } problems)
+        {
+            throw new ArgumentException("invalid gateway settings: " + string.Join("; ", problems));
         }
     }
 }

@@ -21,11 +21,6 @@ internal static class JsonBody
             return (null, Problems.BadRequest("request body is empty: send a JSON object"));
         }
         var max = request.HttpContext.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value.MaxRequestBodyBytes;
-        if (request.ContentLength > max)
-        {
-            return (null, Problems.Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large",
-                $"request body of {request.ContentLength} bytes is over the limit of {max} bytes"));
-        }
         if (request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
         {
             return (null, Problems.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
@@ -33,22 +28,13 @@ internal static class JsonBody
         }
         try
         {
-            // Control-plane bodies are small: buffer them with a cap, which also covers chunked uploads
-            // that carry no Content-Length.
-            using var buffer = new MemoryStream();
-            var chunk = new byte[16 * 1024];
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+            var body = await BoundedBody.ReadAsync(request, max, ct).ConfigureAwait(false);
+            if (body is null)
             {
-                if (buffer.Length + read > max)
-                {
-                    return (null, Problems.Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large",
-                        $"request body is over the limit of {max} bytes"));
-                }
-                buffer.Write(chunk, 0, read);
+                return (null, Problems.Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large",
+                    $"request body is over the limit of {max} bytes"));
             }
-            buffer.Position = 0;
-            var value = await JsonSerializer.DeserializeAsync<T>(buffer, Options, ct).ConfigureAwait(false);
+            var value = JsonSerializer.Deserialize<T>(body, Options);
             return value is null
                 ? (null, Problems.BadRequest("request body is null: send a JSON object"))
                 : (value, null);

@@ -1,0 +1,42 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Atoll.Core.Routing;
+
+/// <summary>The endpoint chosen for a request, or why there is none.</summary>
+public sealed class PickResult
+{
+    private PickResult(PickOutcome outcome, RoutableEndpoint? endpoint, double total, IReadOnlyList<EndpointScore> scores, FilterCounts counts)
+    {
+        Outcome = outcome;
+        Endpoint = endpoint;
+        Total = total;
+        Scores = scores;
+        Counts = counts;
+    }
+
+    public PickOutcome Outcome { get; }
+
+    [MemberNotNullWhen(true, nameof(Endpoint))]
+    public bool IsPicked => Outcome == PickOutcome.Picked;
+
+    /// <summary>The chosen endpoint; null unless <see cref="IsPicked"/>.</summary>
+    public RoutableEndpoint? Endpoint { get; }
+
+    /// <summary>Weighted sum of the chosen endpoint's scores.</summary>
+    public double Total { get; }
+
+    /// <summary>Each active scorer's part in the chosen endpoint's total; empty unless picked.</summary>
+    public IReadOnlyList<EndpointScore> Scores { get; }
+
+    public FilterCounts Counts { get; }
+
+    internal static PickResult Picked(RoutableEndpoint endpoint, double total, EndpointScore[] scores, FilterCounts counts) =>
+        new(PickOutcome.Picked, endpoint, total, scores, counts);
+
+    internal static PickResult NotPicked(PickOutcome outcome, FilterCounts counts) =>
+        new(outcome, null, 0, [], counts);
+
+    public override string ToString() =>
+        IsPicked ? $"{Endpoint.Id} ({Total:0.###}: {string.Join(", ", Scores.Select(s => $"{s.Scorer}={s.Score:0.###}x{s.Weight}"))})"
+        : $"{Outcome} {Counts}";
+}

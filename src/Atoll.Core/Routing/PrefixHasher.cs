@@ -1,0 +1,42 @@
+namespace Atoll.Core.Routing;
+
+/// <summary>
+/// Cuts a prompt into blocks of <see cref="BlockChars"/> characters and hashes each block chained to the previous
+/// one (FNV-1a 64-bit over the previous hash's 8 little-endian bytes, then the block's UTF-16 code units), so a
+/// hash stands for the whole prefix up to its block. Stable across processes and machines.
+/// </summary>
+public static class PrefixHasher
+{
+    public const int BlockChars = 64;
+
+    /// <summary>Default cap on blocks hashed (64 K characters): later blocks add little and would flood the LRU.</summary>
+    public const int DefaultMaxBlocks = 1024;
+
+    private const ulong OffsetBasis = 14695981039346656037UL;
+    private const ulong Prime = 1099511628211UL;
+
+    /// <summary>Chained hashes of the prompt's full blocks; a trailing partial block is not hashed.</summary>
+    public static ulong[] Hash(ReadOnlySpan<char> prompt, int maxBlocks = DefaultMaxBlocks)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBlocks);
+        var count = Math.Min(prompt.Length / BlockChars, maxBlocks);
+        if (count == 0)
+            return [];
+        var hashes = new ulong[count];
+        ulong previous = 0;
+        for (var b = 0; b < count; b++)
+        {
+            var hash = OffsetBasis;
+            for (var i = 0; i < 8; i++)
+                hash = (hash ^ ((previous >> (8 * i)) & 0xFF)) * Prime;
+            foreach (var c in prompt.Slice(b * BlockChars, BlockChars))
+            {
+                hash = (hash ^ (c & 0xFFu)) * Prime;
+                hash = (hash ^ ((uint)c >> 8)) * Prime;
+            }
+            hashes[b] = hash;
+            previous = hash;
+        }
+        return hashes;
+    }
+}

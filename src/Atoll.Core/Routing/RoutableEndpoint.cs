@@ -1,0 +1,131 @@
+namespace Atoll.Core.Routing;
+
+/// <summary>
+/// One model server the gateway can route to: fixed description plus live state (in-flight count, scraped queue,
+/// RTT, probe health, node readiness, passive ejection). Every member is safe to use from concurrent requests.
+/// </summary>
+public sealed class RoutableEndpoint
+{
+    /// <summary>Weight of a new RTT sample in the moving average.</summary>
+    public const double RttSmoothing = 0.3;
+
+    public const int DefaultCapacity = 16;
+
+    private readonly int capacity = DefaultCapacity;
+    private int inFlight;
+    private long rttTicks = -1;
+    private QueueSample? queue;
+    private volatile bool nodeReady;
+    private volatile bool serverHealthy;
+
+    public RoutableEndpoint(string id, string model, Uri url, TimeProvider time, EjectionOptions? ejection = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        ArgumentNullException.ThrowIfNull(url);
+        Id = id;
+        Model = model;
+        Url = url;
+        Health = new PassiveHealth(ejection ?? new EjectionOptions(), time);
+    }
+
+    /// <summary>Unique key, e.g. <c>node/model/url</c>; used for exclusion and prefix history.</summary>
+    public string Id { get; }
+
+    public string Model { get; }
+
+    /// <summary>OpenAI-compatible base URL of the model server.</summary>
+    public Uri Url { get; }
+
+    public string? Node { get; init; }
+
+    public string? Provider { get; init; }
+
+    public string? Region { get; init; }
+
+    /// <summary>Where the endpoint runs; compared with the request's location by the distance scorer.</summary>
+    public string? Location { get; init; }
+
+    public string? GpuType { get; init; }
+
+    /// <summary>Most concurrent requests the gateway sends here; at this count the endpoint is saturated.</summary>
+    public int Capacity
+    {
+        get => capacity;
+        init => capacity = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(Capacity), value, "Capacity must be positive.");
+    }
+
+    /// <summary>Requests the gateway has sent here that have not finished.</summary>
+    public int InFlight => Volatile.Read(ref inFlight);
+
+    public bool IsSaturated => InFlight >= Capacity;
+
+    /// <summary>Whether the node is Ready. False until the gateway says otherwise.</summary>
+    public bool NodeReady
+    {
+        get => nodeReady;
+        set => nodeReady = value;
+    }
+
+    /// <summary>Whether the model server's health probe passes. False until the first passing probe.</summary>
+    public bool ServerHealthy
+    {
+        get => serverHealthy;
+        set => serverHealthy = value;
+    }
+
+    /// <summary>Latest scraped queue metrics; null before the first scrape.</summary>
+    public QueueSample? Queue => Volatile.Read(ref queue);
+
+    /// <summary>Moving average of measured round-trip time; null before the first sample.</summary>
+    public TimeSpan? Rtt
+    {
+        get
+        {
+            var ticks = Interlocked.Read(ref rttTicks);
+            return ticks < 0 ? null : TimeSpan.FromTicks(ticks);
+        }
+    }
+
+    /// <summary>Passive ejection state, fed with the outcome of each attempt.</summary>
+    public PassiveHealth Health { get; }
+
+    /// <summary>Counts one request in flight until the returned lease is disposed.</summary>
+    public IDisposable BeginRequest()
+    {
+        Interlocked.Increment(ref inFlight);
+        return new InFlightLease(this);
+    }
+
+    internal void EndRequest() => Interlocked.Decrement(ref inFlight);
+
+    public void ReportQueue(int waiting, int running, DateTimeOffset at) =>
+        Volatile.Write(ref queue, new QueueSample(Math.Max(0, waiting), Math.Max(0, running), at));
+
+    public void ReportRtt(TimeSpan rtt)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rtt, TimeSpan.Zero);
+        long current, next;
+        do
+        {
+            current = Interlocked.Read(ref rttTicks);
+            next = current < 0 ? rtt.Ticks : (long)((RttSmoothing * rtt.Ticks) + ((1 - RttSmoothing) * current));
+        }
+        while (Interlocked.CompareExchange(ref rttTicks, next, current) != current);
+    }
+
+    /// <summary>
+    /// Records an active probe. A probe that passes after one that failed also ends any passive ejection (the server
+    /// came back); a probe that keeps passing does not, so a server whose health check passes while its requests
+    /// fail stays under the growing ejection cooldown.
+    /// </summary>
+    public void ReportProbe(bool healthy)
+    {
+        var wasHealthy = serverHealthy;
+        serverHealthy = healthy;
+        if (healthy && !wasHealthy)
+            Health.MarkHealthyByProbe();
+    }
+
+    public override string ToString() => Id;
+}

@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using Atoll.Core.Security;
+using Atoll.Storage.State;
+using Microsoft.AspNetCore.Http;
+
+namespace Atoll.Server.Gateway;
+
+/// <summary>
+/// Resolves the bearer of an OpenAI request to an API key (or the admin token, which may do anything). Lookups are
+/// cached for a few seconds, hits and misses alike, so the hot path does not touch the store; a deleted key stops
+/// working within that time.
+/// </summary>
+internal sealed class ApiKeyAuthenticator(IStateStore store, TimeProvider time)
+{
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentDictionary<string, (GatewayCaller? Caller, DateTimeOffset Until)> cache = new(StringComparer.Ordinal);
+
+    /// <summary>The caller, or null with the reason when the request may not use the gateway.</summary>
+    public async ValueTask<(GatewayCaller? Caller, string? Problem)> AuthenticateAsync(HttpRequest request, CancellationToken ct)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
+        {
+            return (null, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' (create one with `atoll keys create`).");
+        }
+        var hash = Tokens.Hash(header[7..].Trim());
+        var now = time.GetUtcNow();
+        if (!cache.TryGetValue(hash, out var cached) || cached.Until <= now)
+        {
+            cached = (await LookUpAsync(hash, ct).ConfigureAwait(false), now + CacheFor);
+            if (cache.Count > 100_000)
+            {
+                cache.Clear();
+            }
+            cache[hash] = cached;
+        }
+        return cached.Caller is null
+            ? (null, "Incorrect API key provided. Create one with `atoll keys create --name NAME`.")
+            : (cached.Caller, null);
+    }
+
+    private async Task<GatewayCaller?> LookUpAsync(string hash, CancellationToken ct)
+    {
+        if (await store.ApiKeys.FindByHashAsync(hash, ct).ConfigureAwait(false) is { } key)
+        {
+            return new GatewayCaller(key.Id, key.Name, key.RequestsPerMinute, key.TokensPerMinute);
+        }
+        return await store.IsAdminTokenAsync(hash, ct).ConfigureAwait(false) ? GatewayCaller.Admin : null;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+using Atoll.Core.Routing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Atoll.Server.Gateway;
+
+/// <summary>
+/// Active health checks: probes each endpoint's <c>/health</c> (which also measures RTT) and scrapes the vLLM
+/// queue gauges from <c>/metrics</c>. New endpoints get traffic only after their first passing probe; a probe
+/// that passes again after failures ends a passive ejection.
+/// </summary>
+internal sealed class EndpointProber(
+    EndpointRegistry registry, UpstreamClients clients, IOptions<GatewayOptions> options, TimeProvider time, ILogger<EndpointProber> logger)
+    : BackgroundService
+{
+    public Task ProbeAllOnceAsync(CancellationToken ct) =>
+        Parallel.ForEachAsync(registry.All, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, ProbeAsync);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.ProbeInterval, time);
+        do
+        {
+            try
+            {
+                await ProbeAllOnceAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("Endpoint probe pass failed: {Error}", e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private async ValueTask ProbeAsync(RoutableEndpoint endpoint, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        var started = Stopwatch.GetTimestamp();
+        bool healthy;
+        try
+        {
+            using var response = await clients.Probe.GetAsync(new Uri(endpoint.Url, "health"), timeout.Token).ConfigureAwait(false);
+            healthy = response.IsSuccessStatusCode;
+            endpoint.ReportRtt(Stopwatch.GetElapsedTime(started));
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            healthy = false;
+        }
+        var was = endpoint.ServerHealthy;
+        endpoint.ReportProbe(healthy);
+        if (was != healthy)
+        {
+            logger.Log(healthy ? LogLevel.Information : LogLevel.Warning, "Endpoint {Endpoint} is {State}", endpoint.Id, healthy ? "healthy" : "failing its health probe");
+        }
+        if (!healthy)
+        {
+            return;
+        }
+        try
+        {
+            var text = await clients.Probe.GetStringAsync(new Uri(endpoint.Url, "metrics"), timeout.Token).ConfigureAwait(false);
+            if (Gauge(text, "vllm:num_requests_waiting") is { } waiting)
+            {
+                endpoint.ReportQueue((int)waiting, (int)(Gauge(text, "vllm:num_requests_running") ?? 0), time.GetUtcNow());
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            // No metrics (not every server has them): the queue scorer stays neutral.
+        }
+    }
+
+    /// <summary>Sum of a gauge over its label sets in Prometheus text; null when absent.</summary>
+    internal static double? Gauge(string text, string name)
+    {
+        double? sum = null;
+        foreach (var line in text.AsSpan().EnumerateLines())
+        {
+            if (!line.StartsWith(name) || line.Length == name.Length || (line[name.Length] != '{' && line[name.Length] != ' '))
+            {
+                continue;
+            }
+            var value = line[(line.LastIndexOf(' ') + 1)..];
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+            {
+                sum = (sum ?? 0) + v;
+            }
+        }
+        return sum;
+    }
+}

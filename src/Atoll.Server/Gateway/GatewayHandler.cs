@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Atoll.Core.Routing;
+using Atoll.Server.Api;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Atoll.Server.Gateway;
+
+/// <summary>
+/// One OpenAI request through the gateway: authenticate, rate-limit, parse, then pick → forward, retrying on
+/// another endpoint while nothing has reached the client (bounded by attempts and the retry budget), waiting in
+/// a bounded queue while every endpoint is saturated.
+/// </summary>
+internal sealed class GatewayHandler(
+    EndpointRegistry registry, EndpointPicker picker, RetryBudget budget, UpstreamForwarder forwarder, ApiKeyAuthenticator auth,
+    KeyRateLimiter limiter, GatewayMetrics metrics, IOptions<GatewayOptions> options, TimeProvider time, ILogger<GatewayHandler> logger)
+{
+    private readonly ConcurrentDictionary<string, CapacitySignal> signals = new(StringComparer.Ordinal);
+
+    public async Task HandleAsync(HttpContext context, GatewayRoute route, string path)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var ct = context.RequestAborted;
+        var (caller, denied) = await auth.AuthenticateAsync(context.Request, ct).ConfigureAwait(false);
+        if (caller is null)
+        {
+            await OpenAiErrors.WriteAsync(context, 401, denied!, "invalid_request_error", "invalid_api_key").ConfigureAwait(false);
+            return;
+        }
+        var settings = options.Value;
+        var body = await BoundedBody.ReadAsync(context.Request, settings.MaxBodyBytes, ct).ConfigureAwait(false);
+        if (body is null)
+        {
+            await OpenAiErrors.WriteAsync(context, 413, $"Request body is over the gateway's limit of {settings.MaxBodyBytes} bytes.",
+                "invalid_request_error", "request_too_large").ConfigureAwait(false);
+            return;
+        }
+        var (request, invalid, param) = GatewayRequest.Parse(body, route);
+        if (request is null)
+        {
+            await OpenAiErrors.WriteAsync(context, 400, invalid!, "invalid_request_error", null, param).ConfigureAwait(false);
+            return;
+        }
+        if (registry.ForModel(request.Model).Length == 0)
+        {
+            await OpenAiErrors.WriteAsync(context, 404,
+                $"The model `{request.Model}` does not exist or no node serves it. See GET /v1/models.", "invalid_request_error", "model_not_found", "model")
+                .ConfigureAwait(false);
+            return;
+        }
+        if (limiter.TryAdmit(caller, request.PromptChars / 4) is { } wait)
+        {
+            await OpenAiErrors.WriteAsync(context, 429, $"Rate limit reached for API key '{caller.Name}'. Try again in {wait.TotalSeconds:0.#}s.",
+                "requests", "rate_limit_exceeded", null, wait).ConfigureAwait(false);
+            return;
+        }
+
+        var (endpoint, code, tokens) = await RouteAsync(context, request, path, body, started).ConfigureAwait(false);
+        limiter.Charge(caller, tokens);
+        metrics.Requests.WithLabels(request.Model, endpoint ?? "none", code).Inc();
+        metrics.Duration.WithLabels(request.Model).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private async Task<(string? Endpoint, string Code, int Tokens)> RouteAsync(
+        HttpContext context, GatewayRequest request, string path, byte[] body, long started)
+    {
+        var settings = options.Value;
+        var routing = RoutingRequest.ForPrompt(request.Model, request.Prompt, settings.Location);
+        var signal = signals.GetOrAdd(request.Model, _ => new CapacitySignal(settings.MaxQueuedRequests));
+        var queueDeadline = time.GetUtcNow() + settings.QueueTimeout;
+        budget.RecordRequest();
+        string? lastProblem = null;
+        string? lastEndpoint = null;
+        for (var attempt = 1; ; )
+        {
+            var pick = picker.Pick(routing, registry.ForModel(request.Model));
+            if (pick.Outcome == PickOutcome.AllSaturated)
+            {
+                if (!await WaitForCapacityAsync(signal, queueDeadline, context.RequestAborted).ConfigureAwait(false))
+                {
+                    if (context.RequestAborted.IsCancellationRequested)
+                    {
+                        return (null, "499", 0);
+                    }
+                    await OpenAiErrors.WriteAsync(context, 429,
+                        $"Every endpoint of `{request.Model}` is busy and the wait queue is full or timed out after {settings.QueueTimeout.TotalSeconds:0}s. Retry shortly.",
+                        "server_error", "model_overloaded", null, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                    return (null, "429", 0);
+                }
+                continue;
+            }
+            if (!pick.IsPicked)
+            {
+                var message = lastProblem is null
+                    ? $"No endpoint of `{request.Model}` can take requests now ({pick.Counts}); nodes may be down or starting."
+                    : $"All attempts for `{request.Model}` failed; last: {lastEndpoint}: {lastProblem}.";
+                await OpenAiErrors.WriteAsync(context, lastProblem is null ? 503 : 502, message, "server_error",
+                    lastProblem is null ? "no_endpoint_available" : "upstream_failed").ConfigureAwait(false);
+                return (lastEndpoint, lastProblem is null ? "503" : "502", 0);
+            }
+
+            var endpoint = pick.Endpoint;
+            AttemptResult result;
+            using (endpoint.BeginRequest())
+            {
+                result = await forwarder.ForwardAsync(context, endpoint, path, body, request.Stream,
+                    () => metrics.FirstToken.WithLabels(request.Model).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds)).ConfigureAwait(false);
+            }
+            signal.Release();
+            switch (result.Outcome)
+            {
+                case AttemptOutcome.Answered:
+                    endpoint.Health.RecordSuccess();
+                    return (endpoint.Id, result.Status.ToString(), result.CompletionTokens);
+                case AttemptOutcome.ClientGone:
+                    return (endpoint.Id, "499", result.CompletionTokens);
+                case AttemptOutcome.StreamBroken:
+                    Fail(endpoint, result);
+                    return (endpoint.Id, "stream_error", result.CompletionTokens);
+            }
+
+            // Retryable: nothing reached the client yet.
+            if (result.Status != StatusCodes.Status429TooManyRequests)
+            {
+                Fail(endpoint, result);
+            }
+            lastProblem = result.Problem;
+            lastEndpoint = endpoint.Id;
+            routing = routing.Excluding(endpoint.Id);
+            if (++attempt > settings.MaxAttempts || !budget.TryAcquireRetry())
+            {
+                if (attempt <= settings.MaxAttempts)
+                {
+                    metrics.RetryBudgetExhausted.Inc();
+                }
+                await OpenAiErrors.WriteAsync(context, 502,
+                    $"`{request.Model}` failed on {attempt - 1} endpoint(s); last: {lastEndpoint}: {lastProblem}.", "server_error", "upstream_failed")
+                    .ConfigureAwait(false);
+                return (lastEndpoint, "502", 0);
+            }
+            metrics.Retries.WithLabels(request.Model, result.Status > 0 ? result.Status.ToString() : "connect_or_timeout").Inc();
+        }
+    }
+
+    private void Fail(RoutableEndpoint endpoint, AttemptResult result)
+    {
+        if (endpoint.Health.RecordFailure())
+        {
+            metrics.Ejections.WithLabels(endpoint.Id).Inc();
+            logger.LogWarning("Ejected endpoint {Endpoint} after {Failures} consecutive failures (last: {Problem}); back after {Until:O}",
+                endpoint.Id, options.Value.Ejection.ConsecutiveFailures, result.Problem, endpoint.Health.EjectedUntil);
+        }
+    }
+
+    private async Task<bool> WaitForCapacityAsync(CapacitySignal signal, DateTimeOffset deadline, CancellationToken ct)
+    {
+        var left = deadline - time.GetUtcNow();
+        if (left <= TimeSpan.Zero || !signal.TryEnter())
+        {
+            return false;
+        }
+        metrics.Queued.Inc();
+        try
+        {
+            var released = signal.NextReleaseAsync();
+            // Also re-check now and then: capacity can come back without a release (a probe, a refresh).
+            var timeout = left < TimeSpan.FromMilliseconds(250) ? left : TimeSpan.FromMilliseconds(250);
+            await Task.WhenAny(released, Task.Delay(timeout, time, ct)).ConfigureAwait(false);
+            return !ct.IsCancellationRequested;
+        }
+        finally
+        {
+            signal.Leave();
+            metrics.Queued.Dec();
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using Atoll.Core.Contracts;
+using Atoll.Core.Routing;
+
+namespace Atoll.Server.Gateway;
+
+/// <summary>Settings of the OpenAI-compatible gateway in <c>atoll server</c>; defaults suit one machine and a WAN fleet.</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>Attempts per request (the first plus retries on other endpoints) before the first response byte.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Per attempt: time allowed until the upstream answers with its headers; a hung backend costs no more.</summary>
+    public TimeSpan FirstByteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Per attempt, non-streaming: time allowed for the whole upstream body once headers arrived.</summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Streaming: the longest silence between two chunks before the stream is ended with an error event.</summary>
+    public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Requests that may wait when every endpoint of their model is saturated; more get 429.</summary>
+    public int MaxQueuedRequests { get; set; } = 1024;
+
+    /// <summary>How long a request waits for a free endpoint before 429 with Retry-After.</summary>
+    public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest request body accepted on /v1 (413 above).</summary>
+    public long MaxBodyBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Largest non-streaming upstream answer the gateway buffers (it buffers so a broken body is never a 200).</summary>
+    public long MaxResponseBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Concurrent requests per endpoint before it counts as saturated (vLLM's max-num-seqs is a fair value).</summary>
+    public int EndpointCapacity { get; set; } = RoutableEndpoint.DefaultCapacity;
+
+    /// <summary>How often each endpoint's /health is probed and its /metrics scraped.</summary>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the endpoint list is refreshed from the node registry.</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Where this gateway runs; endpoints at the same location count as nearest.</summary>
+    public string? Location { get; set; }
+
+    /// <summary>Endpoints that are not reported by any agent (<c>--endpoint MODEL=URL</c>).</summary>
+    public List<ModelEndpoint> StaticEndpoints { get; set; } = [];
+
+    public PickerOptions Picker { get; set; } = new();
+
+    public RetryBudgetOptions RetryBudget { get; set; } = new();
+
+    public EjectionOptions Ejection { get; set; } = new();
+
+    /// <summary>Problems with these settings, each naming its setting; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>(Picker.Validate());
+        if (MaxAttempts is < 1 or > 10)
+        {
+            problems.Add($"gateway max attempts {MaxAttempts}: expected 1 to 10");
+        }
+        if (FirstByteTimeout <= TimeSpan.Zero || ResponseTimeout <= TimeSpan.Zero || StreamIdleTimeout <= TimeSpan.Zero || QueueTimeout < TimeSpan.Zero)
+        {
+            problems.Add("gateway timeouts must be positive");
+        }
+        if (EndpointCapacity < 1)
+        {
+            problems.Add($"gateway endpoint capacity {EndpointCapacity}: expected at least 1");
+        }
+        return problems;
+    }
+}

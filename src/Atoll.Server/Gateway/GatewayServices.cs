@@ -1,0 +1,29 @@
+using Atoll.Core.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Atoll.Server.Gateway;
+
+/// <summary>Registers the gateway's parts.</summary>
+internal static class GatewayServices
+{
+    public static IServiceCollection AddGateway(this IServiceCollection services, GatewayOptions options)
+    {
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton(new PrefixIndex(options.Picker.PrefixBlocksPerEndpoint));
+        services.AddSingleton(sp => EndpointPicker.CreateDefault(options.Picker, sp.GetRequiredService<PrefixIndex>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new RetryBudget(options.RetryBudget, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<EndpointRegistry>();
+        services.AddSingleton<UpstreamClients>();
+        services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<KeyRateLimiter>();
+        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<GatewayHandler>();
+        services.AddSingleton<EndpointRefresher>();
+        services.AddHostedService(sp => sp.GetRequiredService<EndpointRefresher>());
+        services.AddSingleton<EndpointProber>();
+        services.AddHostedService(sp => sp.GetRequiredService<EndpointProber>());
+        return services;
+    }
+}

@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+
+namespace Atoll.Server.Gateway;
+
+/// <summary>
+/// Per-key token buckets for requests per minute and tokens per minute. A request is admitted when both buckets
+/// have something left; tokens are charged as they are known (prompt estimate up front, completion after).
+/// Kept in memory per server: with several servers each enforces the limit on its own share.
+/// </summary>
+internal sealed class KeyRateLimiter(TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, Buckets> keys = new(StringComparer.Ordinal);
+
+    /// <summary>Null when admitted, else how long until it would be.</summary>
+    public TimeSpan? TryAdmit(GatewayCaller caller, int promptTokens)
+    {
+        if (caller.RequestsPerMinute is null && caller.TokensPerMinute is null)
+        {
+            return null;
+        }
+        var buckets = keys.GetOrAdd(caller.Id, _ => new Buckets(caller.RequestsPerMinute, caller.TokensPerMinute, time.GetUtcNow()));
+        lock (buckets)
+        {
+            buckets.Refill(time.GetUtcNow());
+            var forRequest = buckets.Requests.WaitFor(1);
+            var forTokens = buckets.Tokens.WaitFor(1);
+            var wait = forRequest > forTokens ? forRequest : forTokens;
+            if (wait > TimeSpan.Zero)
+            {
+                return wait;
+            }
+            buckets.Requests.Take(1);
+            buckets.Tokens.Take(promptTokens);
+            return null;
+        }
+    }
+
+    public void Charge(GatewayCaller caller, int tokens)
+    {
+        if (tokens > 0 && keys.TryGetValue(caller.Id, out var buckets))
+        {
+            lock (buckets)
+            {
+                buckets.Tokens.Take(tokens);
+            }
+        }
+    }
+
+    private sealed class Buckets(int? rpm, int? tpm, DateTimeOffset now)
+    {
+        public Bucket Requests { get; } = new(rpm, now);
+
+        public Bucket Tokens { get; } = new(tpm, now);
+
+        public void Refill(DateTimeOffset at)
+        {
+            Requests.Refill(at);
+            Tokens.Refill(at);
+        }
+    }
+
+    private sealed class Bucket(int? perMinute, DateTimeOffset now)
+    {
+        private double level = perMinute ?? 0;
+        private DateTimeOffset last = now;
+
+        public void Refill(DateTimeOffset at)
+        {
+            if (perMinute is { } p)
+            {
+                level = Math.Min(p, level + (p * (at - last).TotalMinutes));
+            }
+            last = at;
+        }
+
+        /// <summary>Time until <paramref name="amount"/> is available (zero when unlimited or available now).</summary>
+        public TimeSpan WaitFor(double amount) =>
+            perMinute is not { } p || level >= amount ? TimeSpan.Zero : TimeSpan.FromMinutes((amount - level) / p);
+
+        // Tokens may go negative (a long answer): the key then waits until the debt is refilled.
+        public void Take(double amount) => level -= perMinute is null ? 0 : amount;
+    }
+}
