@@ -1,0 +1,84 @@
+using Atoll.Core.Contracts;
+using Atoll.Core.Routing;
+using Atoll.Server.Gateway;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Atoll.Server.Tests.Gateway;
+
+public sealed class GatewayPartsTests
+{
+    [Fact]
+    public void Rate_limiter_refuses_past_the_requests_per_minute_and_refills_with_time()
+    {
+        var time = new FakeTimeProvider();
+        var limiter = new KeyRateLimiter(time);
+        var caller = new GatewayCaller("k", "team", RequestsPerMinute: 2, TokensPerMinute: null);
+        Assert.Null(limiter.TryAdmit(caller, 10));
+        Assert.Null(limiter.TryAdmit(caller, 10));
+        var wait = limiter.TryAdmit(caller, 10);
+        Assert.NotNull(wait);
+        Assert.InRange(wait.Value.TotalSeconds, 29, 31);
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(limiter.TryAdmit(caller, 10));
+        Assert.Null(limiter.TryAdmit(GatewayCaller.Admin, 10_000_000));
+    }
+
+    [Fact]
+    public void Token_limit_is_charged_after_the_answer_and_blocks_until_refilled()
+    {
+        var time = new FakeTimeProvider();
+        var limiter = new KeyRateLimiter(time);
+        var caller = new GatewayCaller("k", "team", null, TokensPerMinute: 100);
+        Assert.Null(limiter.TryAdmit(caller, 10));
+        limiter.Charge(caller, 150); // a long answer: the key is now in debt
+        Assert.NotNull(limiter.TryAdmit(caller, 1));
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Null(limiter.TryAdmit(caller, 1));
+    }
+
+    [Fact]
+    public async Task Capacity_signal_bounds_its_waiters_and_wakes_them_on_release()
+    {
+        var signal = new CapacitySignal(capacity: 1);
+        Assert.True(signal.TryEnter());
+        Assert.False(signal.TryEnter());
+        var woken = signal.NextReleaseAsync();
+        Assert.False(woken.IsCompleted);
+        signal.Release();
+        await woken.WaitAsync(TimeSpan.FromSeconds(5));
+        signal.Leave();
+        Assert.Equal(0, signal.Waiting);
+    }
+
+    [Fact]
+    public void Registry_keeps_endpoint_state_across_refreshes_and_follows_node_readiness()
+    {
+        var time = new FakeTimeProvider();
+        var options = Options.Create(new GatewayOptions { StaticEndpoints = [new ModelEndpoint("m", "http://10.0.0.9:8000/v1/")] });
+        var registry = new EndpointRegistry(options, new PrefixIndex(), time);
+        var node = Node("n1", ConditionTypes.True, new ModelEndpoint("m", "http://10.0.0.1:8000"));
+
+        registry.Update([node]);
+        var first = registry.ForModel("m");
+        Assert.Equal(["n1/m/http://10.0.0.1:8000/", "static/m/http://10.0.0.9:8000/"], first.Select(e => e.Id));
+        Assert.All(first, e => Assert.True(e.NodeReady));
+        Assert.Equal("local-a", first[0].Location);
+        using var inFlight = first[0].BeginRequest();
+
+        registry.Update([Node("n1", ConditionTypes.Unknown, new ModelEndpoint("m", "http://10.0.0.1:8000"))]);
+        var second = registry.ForModel("m");
+        Assert.Same(first[0], second[0]);
+        Assert.Equal(1, second[0].InFlight);
+        Assert.False(second[0].NodeReady);
+
+        registry.Update([]);
+        Assert.Equal(["static/m/http://10.0.0.9:8000/"], registry.ForModel("m").Select(e => e.Id));
+        Assert.Empty(registry.ForModel("other"));
+    }
+
+    private static NodeView Node(string name, string ready, ModelEndpoint model) =>
+        new(name, "local", "r", "local-a", null, CapacityTypes.OnDemand, null, new Dictionary<string, string>(), GpuReport.None, [model],
+            [new NodeCondition(ConditionTypes.Ready, ready, "x", "x", DateTimeOffset.UnixEpoch)], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null);
+}
