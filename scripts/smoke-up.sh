@@ -32,10 +32,19 @@ done
 [ $ready = 1 ] || fail "three Ready nodes with GPUs did not appear within 60s: $(./atoll nodes 2>&1 || true)"
 echo "smoke: 3 nodes Ready: $(jq -r '[.items[] | "\(.name)=\(.gpu.gpus | length)x\(.gpu.gpus[0].name)"] | join(", ")' <<<"$json")"
 
+# The gateway answers through the simulators the nodes serve, as the README shows.
+answered=0
+for _ in $(seq 1 40); do
+  if answer=$(./atoll chat --model llama-sim --max-tokens 8 "hello" 2>&1) && [ -n "$answer" ]; then answered=1; break; fi
+  sleep 0.5
+done
+[ $answered = 1 ] || fail "atoll chat got no answer: $answer"
+echo "smoke: atoll chat answered: $answer"
+
 kill -TERM $up
 for _ in $(seq 1 40); do kill -0 $up 2>/dev/null || break; sleep 0.25; done
 kill -0 $up 2>/dev/null && fail "atoll up still running 10s after SIGTERM"
 sleep 0.5
-left=$(pgrep -f -- "--data $dir/data|--state $dir/data" || true)
+left=$(pgrep -f -- "--data $dir/data|--state $dir/data|--exit-with-parent $up( |$)" || true)
 [ -z "$left" ] || fail "processes left after SIGTERM: $(ps -o pid,args -p "${left//$'\n'/,}")"
 echo "smoke: SIGTERM stopped atoll up and all its children"

@@ -14,6 +14,9 @@ root.Subcommands.Add(ServerCommand.Create());
 root.Subcommands.Add(AgentCommand.Create());
 root.Subcommands.Add(NodesCommand.Create());
 root.Subcommands.Add(TokensCommand.Create());
+root.Subcommands.Add(KeysCommand.Create());
+root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(SimCommand.Create());
 root.Subcommands.Add(VersionCommand.Create());
 
 // Piped output (scripts, `| less`) gets wide tables instead of wrapped 80-column ones.

@@ -46,7 +46,7 @@ public sealed class LocalFleetTests
 
             up.SendSignal(Signals.Terminate);
             Assert.Equal(0, await up.WaitForExitAsync(TimeSpan.FromSeconds(10)));
-            var left = ProcessTable.FindByCommandLine(data);
+            var left = Family(data, up.Id);
             Assert.True(left.Count == 0, $"processes left after SIGTERM:\n{ProcessTable.Describe(left)}");
         }
         finally
@@ -65,15 +65,15 @@ public sealed class LocalFleetTests
             await using var up = StartUp(data, nodes: 2, dir.Combine("up.log"));
             var env = await ReadEnvAsync(data, up);
             await Eventually.Until(async () => (await ListNodesAsync(env)).Count == 2, FleetTimeout, "both nodes registered", up.Tail);
-            var children = ProcessTable.FindByCommandLine(data).Where(p => p != up.Id).ToList();
-            Assert.True(children.Count == 3, $"expected a server and two agents:\n{ProcessTable.Describe(children)}");
+            var children = Family(data, up.Id).Where(p => p != up.Id).ToList();
+            Assert.True(children.Count == 5, $"expected a server, two agents and two simulators:\n{ProcessTable.Describe(children)}");
             Assert.All(children, p => Assert.Contains($"--exit-with-parent {up.Id}", ProcessTable.CommandLine(p) ?? "", StringComparison.Ordinal));
 
             up.SendSignal(Signals.Kill);
             await up.WaitForExitAsync(TimeSpan.FromSeconds(10));
 
-            await Eventually.Until(() => ProcessTable.FindByCommandLine(data).Count == 0, TimeSpan.FromSeconds(8),
-                "the server and agents of the killed `atoll up` exit", () => ProcessTable.Describe(ProcessTable.FindByCommandLine(data)));
+            await Eventually.Until(() => Family(data, up.Id).Count == 0, TimeSpan.FromSeconds(8),
+                "the server, agents and simulators of the killed `atoll up` exit", () => ProcessTable.Describe(Family(data, up.Id)));
         }
         finally
         {
@@ -117,6 +117,10 @@ public sealed class LocalFleetTests
         }
         return NodeJson.ListFrom(result.StandardOutput);
     }
+
+    /// <summary>Processes of one `atoll up`: those naming its data dir and those watching its pid (simulators name neither port nor dir).</summary>
+    private static List<int> Family(string data, int upPid) =>
+        [.. ProcessTable.FindByCommandLine(data).Union(ProcessTable.FindByCommandLine($"--exit-with-parent {upPid}"))];
 
     private static string Describe(IReadOnlyList<NodeJson> nodes, AtollProcess up) =>
         $"{string.Join('\n', nodes)}\natoll up output:\n{up.Tail()}";

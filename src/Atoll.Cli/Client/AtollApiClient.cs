@@ -14,11 +14,15 @@ internal sealed class AtollApiClient : IDisposable
     public AtollApiClient(Uri server, string token)
     {
         Server = server;
+        Token = token;
         http = new HttpClient { BaseAddress = new Uri(server.AbsoluteUri.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new("Bearer", token);
     }
 
     public Uri Server { get; }
+
+    /// <summary>The admin token this client sends.</summary>
+    public string Token { get; }
 
     public Task<T> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, ct);
 

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using Atoll.Cli.Hosting;
 using Atoll.Core;
+using Atoll.Core.Contracts;
+using Atoll.Core.Fleet;
 using Atoll.Server;
+using Atoll.Server.Gateway;
 using Microsoft.Extensions.Hosting;
 
 namespace Atoll.Cli.Commands;
@@ -19,9 +22,13 @@ internal static class ServerCommand
         };
         var heartbeat = new Option<string>("--heartbeat-interval") { Description = "how often agents heartbeat", DefaultValueFactory = _ => "10s" };
         var timeout = new Option<string?>("--node-timeout") { Description = "a node is not Ready after this long without a heartbeat [default: 3 x heartbeat interval]" };
-        var command = new Command("server", "Run the control plane: API, node registry and reconcilers")
+        var endpoints = new Option<string[]>("--endpoint") { Description = "a model endpoint no agent reports, MODEL=URL (repeatable)" };
+        var location = new Option<string?>("--location") { Description = "where this server runs; the gateway prefers endpoints there" };
+        var firstByte = new Option<string>("--first-byte-timeout") { Description = "gateway: per attempt, wait this long for a model server to answer before trying another", DefaultValueFactory = _ => "30s" };
+        var capacity = new Option<int>("--endpoint-capacity") { Description = "gateway: concurrent requests per model endpoint before it counts as busy", DefaultValueFactory = _ => 16 };
+        var command = new Command("server", "Run the control plane: API, node registry, reconcilers and the OpenAI-compatible gateway (/v1)")
         {
-            listen, data, store, heartbeat, timeout, ParentWatch.Option,
+            listen, data, store, heartbeat, timeout, endpoints, location, firstByte, capacity, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
         {
@@ -32,7 +39,18 @@ internal static class ServerCommand
                 Store = result.GetValue(store) ?? Environment.GetEnvironmentVariable("ATOLL_STORE"),
                 HeartbeatInterval = Durations.Parse(result.GetValue(heartbeat)!, "--heartbeat-interval"),
                 NodeTimeout = result.GetValue(timeout) is { } t ? Durations.Parse(t, "--node-timeout") : null,
+                Gateway = new GatewayOptions
+                {
+                    StaticEndpoints = [.. KeyValues.Parse(result.GetValue(endpoints), "--endpoint", "MODEL=URL").Select(kv => new ModelEndpoint(kv.Key, kv.Value))],
+                    Location = result.GetValue(location),
+                    FirstByteTimeout = Durations.Parse(result.GetValue(firstByte)!, "--first-byte-timeout"),
+                    EndpointCapacity = result.GetValue(capacity),
+                },
             };
+            if (RegistrationValidator.ValidateModels(options.Gateway.StaticEndpoints) is { } badEndpoint)
+            {
+                throw new CliException($"invalid --endpoint: {badEndpoint}");
+            }
             using var cts = ParentWatch.Link(result, ct);
             await using var app = await AtollServer.BuildAsync(options, ct: cts.Token).ConfigureAwait(false);
             try

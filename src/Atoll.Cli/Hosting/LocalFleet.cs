@@ -31,12 +31,19 @@ internal sealed class LocalFleet(string dataDir, Uri listen, int nodes, string h
                 new CreateJoinTokenRequest(plan.Count, "10m", null, "atoll up"), ct).ConfigureAwait(false);
             foreach (var node in plan)
             {
+                var port = FreePort();
+                Start(node.Name + "-sim",
+                [
+                    "sim", "--port", port.ToString(), "--model", LocalFleetPlan.Model, "--instance", node.Name,
+                    "--ttft", node.TtftMs.ToString(), "--itl", node.ItlMs.ToString(),
+                ]);
                 Start(node.Name,
                 [
                     "agent", "--server", listenText, "--join-token", join.Token!, "--name", node.Name,
                     "--provider", "local", "--region", "local", "--location", node.Location,
                     "--instance-type", node.InstanceType, "--capacity-type", node.CapacityType, "--gpus", node.Gpus,
                     "--label", "atoll.dev/fleet=up", "--state", Path.Combine(dataDir, "nodes", node.Name),
+                    "--model", $"{LocalFleetPlan.Model}=http://127.0.0.1:{port}",
                 ]);
             }
         }
@@ -47,7 +54,7 @@ internal sealed class LocalFleet(string dataDir, Uri listen, int nodes, string h
 
     public async ValueTask DisposeAsync()
     {
-        // Agents first (all at once), so that the server does not log them as lost while it is still up.
+        // Agents and simulators first (all at once), so that the server does not log them as lost while it is up.
         var grace = TimeSpan.FromSeconds(5);
         await Task.WhenAll(children.Skip(1).Select(c => c.StopAsync(grace))).ConfigureAwait(false);
         await Task.WhenAll(children.Take(1).Select(c => c.StopAsync(grace))).ConfigureAwait(false);
@@ -63,6 +70,13 @@ internal sealed class LocalFleet(string dataDir, Uri listen, int nodes, string h
         var child = ChildProcess.Start(name, [.. arguments, "--exit-with-parent", parentPid], Path.Combine(LogDir, name + ".log"));
         children.Add(child);
         return child;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private async Task WaitReadyAsync(ChildProcess server, CancellationToken ct)
@@ -110,12 +124,15 @@ internal sealed class LocalFleet(string dataDir, Uri listen, int nodes, string h
         Console.WriteLine($"Atoll is up: server {server} (data {dataDir})");
         foreach (var node in plan)
         {
-            Console.WriteLine($"  node {node.Name,-10} {node.Gpus,-16} {node.CapacityType,-10} {node.Location}");
+            Console.WriteLine($"  node {node.Name,-10} {node.Gpus,-16} {node.CapacityType,-10} {node.Location}  model {LocalFleetPlan.Model} (sim, first token {node.TtftMs} ms)");
         }
         Console.WriteLine($"Logs: {LogDir}/");
         Console.WriteLine("Use it from another terminal:");
         Console.WriteLine($"  . {EnvPath}");
         Console.WriteLine("  atoll nodes");
+        Console.WriteLine($"  atoll chat --model {LocalFleetPlan.Model} \"hello\"");
+        Console.WriteLine($"  curl -s {server}/v1/chat/completions -H \"Authorization: Bearer $ATOLL_TOKEN\" -H 'Content-Type: application/json' \\");
+        Console.WriteLine($"    -d '{{\"model\":\"{LocalFleetPlan.Model}\",\"messages\":[{{\"role\":\"user\",\"content\":\"hi\"}}]}}'");
         Console.WriteLine("Press Ctrl-C to stop everything.");
     }
 
