@@ -49,7 +49,7 @@ dotnet build Atoll.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
 
 say "running tests"
 status=0
-dotnet test Atoll.slnx -c Release --no-build --nologo -v quiet 2>&1 | tee "$tmp/test.log" || status=$?
+dotnet test Atoll.slnx -c Release --no-build --nologo 2>&1 | tee "$tmp/test.log" || status=$?
 
 # --- 4. The README's own commands, as a user types them --------------------------------------------
 if [ $status -eq 0 ]; then

@@ -52,20 +52,35 @@ public class PrefixCacheTests
         var firstPrompt = shared + new string('a', 100);
         var secondPrompt = shared + new string('b', 100);
 
-        var first = sim.PostAsync("/v1/completions", new { prompt = firstPrompt, max_tokens = 1 });
-        await time.WaitForTimersAsync(1);
-        time.Advance(TimeSpan.FromMilliseconds((firstPrompt.Length + 3) / 4));
-        using var firstResponse = await first.WaitAsync(TimeSpan.FromSeconds(10));
+        var (firstResponse, firstPrefill) = await RunAdvancingAsync(time, 1, sim.PostAsync("/v1/completions", new { prompt = firstPrompt, max_tokens = 1 }));
+        var (secondResponse, secondPrefill) = await RunAdvancingAsync(time, 2, sim.PostAsync("/v1/completions", new { prompt = secondPrompt, max_tokens = 1 }));
+        using var _ = firstResponse;
+        using var __ = secondResponse;
 
-        var second = sim.PostAsync("/v1/completions", new { prompt = secondPrompt, max_tokens = 1 });
-        await time.WaitForTimersAsync(2);
-        // 20 blocks of 64 characters = 320 tokens are cached; only the other 25 are prefilled.
-        time.Advance(TimeSpan.FromMilliseconds(((secondPrompt.Length + 3) / 4) - 320));
-        using var secondResponse = await second.WaitAsync(TimeSpan.FromSeconds(10));
-
+        // Uncached, the first needs all 345 tokens of prefill; 20 blocks of 64 characters = 320 tokens are cached for
+        // the second, which needs only the other 25 (fake time is advanced 1 ms at a time until each answers, so a
+        // step taken before the sim started waiting can add a little).
+        Assert.InRange(firstPrefill, (firstPrompt.Length + 3) / 4, ((firstPrompt.Length + 3) / 4) + 40);
+        Assert.InRange(secondPrefill, ((secondPrompt.Length + 3) / 4) - 320, ((secondPrompt.Length + 3) / 4) - 320 + 40);
         var cached = (await SimHost.JsonAsync(secondResponse)).GetProperty("usage").GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32();
         Assert.Equal(320, cached);
         Assert.Equal(System.Net.HttpStatusCode.OK, firstResponse.StatusCode);
+    }
+
+    /// <summary>Advances fake time 1 ms at a time until the request answers; returns the answer and the milliseconds it took.</summary>
+    private static async Task<(HttpResponseMessage Response, int Milliseconds)> RunAdvancingAsync(CountingTimeProvider time, int timers, Task<HttpResponseMessage> request)
+    {
+        // Start advancing once the sim waits on its prefill timer, so that no step is spent before it.
+        await time.WaitForTimersAsync(timers);
+        var advanced = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!request.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(1));
+            advanced++;
+            await Task.WhenAny(request, Task.Delay(2));
+        }
+        return (await request.WaitAsync(TimeSpan.FromSeconds(1)), advanced);
     }
 
     [Fact]
