@@ -35,10 +35,30 @@ internal static class DbCommands
         return value is null or DBNull ? 0 : Convert.ToInt64(value);
     }
 
+    /// <summary>Runs a query and maps every row.</summary>
+    public static async Task<List<T>> QueryAsync<T>(
+        DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> map, CancellationToken ct,
+        params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Create(connection, transaction, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            rows.Add(map(reader));
+        }
+        return rows;
+    }
+
     public static long ToUnixMs(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
 
     public static DateTimeOffset FromUnixMs(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);
 
     public static string? NullableString(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    public static DateTimeOffset? NullableTime(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : FromUnixMs(reader.GetInt64(ordinal));
+
+    public static long? ToUnixMs(DateTimeOffset? value) => value?.ToUnixTimeMilliseconds();
 }

@@ -18,6 +18,9 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>Gateway API keys, in the same database.</summary>
     IApiKeyStore ApiKeys { get; }
 
+    /// <summary>Files, batches and the chunk queue, in the same database.</summary>
+    IBatchStore Batches { get; }
+
     /// <summary>Applies pending forward-only migrations; safe to call from several servers at once.</summary>
     Task MigrateAsync(CancellationToken ct);
 

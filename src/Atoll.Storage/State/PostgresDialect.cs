@@ -28,6 +28,8 @@ internal sealed class PostgresDialect : SqlDialect
         "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE 1 END";
 
     // Node names must list in the same order on both engines, whatever the database's locale is.
+    public override string ClaimLockClause => " FOR UPDATE OF bc SKIP LOCKED";
+
     public override string OrdinalCollation => " COLLATE \"C\"";
 
     public override async Task<DbConnection> OpenAsync(CancellationToken ct)

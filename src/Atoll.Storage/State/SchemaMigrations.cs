@@ -69,5 +69,66 @@ internal static class SchemaMigrations
             )
             """,
         ]),
+        new(3, "files, batches and the chunk queue",
+        [
+            """
+            CREATE TABLE files (
+                id TEXT PRIMARY KEY,
+                filename TEXT NOT NULL,
+                purpose TEXT NOT NULL,
+                bytes BIGINT NOT NULL,
+                object_key TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE batches (
+                id TEXT PRIMARY KEY,
+                endpoint TEXT NOT NULL,
+                model TEXT NULL,
+                input_file_id TEXT NOT NULL,
+                completion_window TEXT NOT NULL,
+                status TEXT NOT NULL,
+                output_file_id TEXT NULL,
+                error_file_id TEXT NULL,
+                errors_json TEXT NULL,
+                metadata_json TEXT NULL,
+                total INTEGER NOT NULL,
+                completed INTEGER NOT NULL,
+                failed INTEGER NOT NULL,
+                created_at BIGINT NOT NULL,
+                in_progress_at BIGINT NULL,
+                expires_at BIGINT NULL,
+                finalizing_at BIGINT NULL,
+                completed_at BIGINT NULL,
+                failed_at BIGINT NULL,
+                expired_at BIGINT NULL,
+                cancelling_at BIGINT NULL,
+                cancelled_at BIGINT NULL
+            )
+            """,
+            "CREATE INDEX ix_batches_status ON batches (status)",
+            """
+            CREATE TABLE batch_chunks (
+                batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL,
+                start_offset BIGINT NOT NULL,
+                end_offset BIGINT NOT NULL,
+                first_line INTEGER NOT NULL,
+                line_count INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                lease_token TEXT NULL,
+                lease_expires_at BIGINT NULL,
+                worker_node TEXT NULL,
+                result_key TEXT NULL,
+                succeeded INTEGER NOT NULL,
+                failed INTEGER NOT NULL,
+                last_error TEXT NULL,
+                PRIMARY KEY (batch_id, seq)
+            )
+            """,
+            "CREATE INDEX ix_batch_chunks_state ON batch_chunks (state, lease_expires_at)",
+        ]),
     ];
 }

@@ -22,6 +22,12 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// <summary>Collation clause that makes text compare by code point on this engine ("" when that is the default).</summary>
     public abstract string OrdinalCollation { get; }
 
+    /// <summary>
+    /// Appended to the subquery that picks a queue row to claim: PostgreSQL skips rows other claimers hold
+    /// (<c>FOR UPDATE OF bc SKIP LOCKED</c>); SQLite needs nothing because its write transaction excludes others.
+    /// </summary>
+    public abstract string ClaimLockClause { get; }
+
     /// <summary>An open, configured connection; throws <see cref="StoreUnavailableException"/> when the store cannot be opened.</summary>
     public abstract Task<DbConnection> OpenAsync(CancellationToken ct);
 

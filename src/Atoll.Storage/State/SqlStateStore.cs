@@ -17,9 +17,12 @@ internal sealed class SqlStateStore : IStateStore
         _dialect = dialect;
         _migrator = new SchemaMigrator(dialect, migrations ?? SchemaMigrations.All, time ?? TimeProvider.System);
         ApiKeys = new SqlApiKeyStore(dialect);
+        Batches = new SqlBatchStore(dialect);
     }
 
     public IApiKeyStore ApiKeys { get; }
+
+    public IBatchStore Batches { get; }
 
     public string Engine => _dialect.Engine;
 

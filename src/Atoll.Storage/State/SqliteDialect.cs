@@ -37,6 +37,8 @@ internal sealed class SqliteDialect : SqlDialect
     public override string SchemaMigrationsExistsSql =>
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
 
+    public override string ClaimLockClause => "";
+
     public override string OrdinalCollation => "";
 
     public override async Task<DbConnection> OpenAsync(CancellationToken ct)
