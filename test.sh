@@ -22,6 +22,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
+# s3rver (the S3 server the object-store tests use) comes from npm; Node.js and npm from Debian when absent.
+if ! command -v npm >/dev/null; then
+  [ "$(id -u)" = 0 ] || { echo "test.sh: npm is required (apt-get install nodejs npm)" >&2; exit 1; }
+  say "installing nodejs npm"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
 
 # --- 2. Throwaway services -----------------------------------------------------------------------
 tmp=$(mktemp -d /tmp/atoll-test.XXXXXX)
@@ -39,9 +46,9 @@ free_port() {
   done
   echo "test.sh: no free port near $1" >&2; exit 1
 }
-say "starting PostgreSQL under $tmp"
-eval "$(ATOLL_TEST_PG_PORT=$(free_port 55432) scripts/test-services.sh start "$tmp")"
-export ATOLL_TEST_POSTGRES
+say "starting PostgreSQL and s3rver under $tmp"
+eval "$(ATOLL_TEST_PG_PORT=$(free_port 55432) ATOLL_TEST_S3_PORT=$(free_port 54568) scripts/test-services.sh start "$tmp")"
+export ATOLL_TEST_POSTGRES ATOLL_TEST_S3
 
 # --- 3. Build and test ---------------------------------------------------------------------------
 say "building (Release, warnings are errors)"

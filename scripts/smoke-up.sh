@@ -41,6 +41,15 @@ done
 [ $answered = 1 ] || fail "atoll chat got no answer: $answer"
 echo "smoke: atoll chat answered: $answer"
 
+# Batch inference through the nodes' workers, as the README shows.
+batch=$(timeout 180 ./atoll batch create -f examples/batch.jsonl --endpoint /v1/chat/completions --wait 2>"$dir/batch.err") \
+  || fail "atoll batch create --wait failed: $(cat "$dir/batch.err")"
+./atoll batch results "$batch" -o "$dir/out.jsonl" --errors "$dir/errors.jsonl" >/dev/null || fail "atoll batch results failed"
+want=$(wc -l <examples/batch.jsonl)
+got=$(jq -r .custom_id "$dir/out.jsonl" | sort -u | wc -l)
+[ "$got" = "$want" ] || fail "batch output has $got distinct custom_ids, expected $want"
+echo "smoke: batch $batch completed with $got results"
+
 kill -TERM $up
 for _ in $(seq 1 40); do kill -0 $up 2>/dev/null || break; sleep 0.25; done
 kill -0 $up 2>/dev/null && fail "atoll up still running 10s after SIGTERM"

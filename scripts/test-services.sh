@@ -1,11 +1,57 @@
 #!/usr/bin/env bash
 # Throwaway services for the tests, under one temp dir, on private ports.
-#   scripts/test-services.sh start DIR   -> starts PostgreSQL in DIR, prints `export` lines to eval
+#   scripts/test-services.sh start DIR   -> starts PostgreSQL and s3rver (an S3 server) in DIR, prints `export` lines to eval
 #   scripts/test-services.sh stop DIR    -> stops what start started
 set -euo pipefail
 cmd=${1:?usage: test-services.sh start|stop DIR}
 dir=${2:?usage: test-services.sh start|stop DIR}
 pg_port=${ATOLL_TEST_PG_PORT:-55432}
+s3_port=${ATOLL_TEST_S3_PORT:-}
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+s3rver_version=3.7.1
+s3rver_dir=$repo/.tools/s3rver
+s3rver_js=$s3rver_dir/node_modules/s3rver/bin/s3rver.js
+
+# s3rver from npm into a git-ignored folder of the repo; skipped when that version is already there.
+install_s3rver() {
+  local installed
+  installed=$(node -p "require('$s3rver_dir/node_modules/s3rver/package.json').version" 2>/dev/null || true)
+  [ "$installed" = "$s3rver_version" ] && return
+  command -v npm >/dev/null || { echo "test-services: npm is required to install s3rver (Node 20)" >&2; exit 1; }
+  npm install --prefix "$s3rver_dir" --no-audit --no-fund --loglevel=error "s3rver@$s3rver_version" >"$dir/s3rver-npm.log" 2>&1 \
+    || { echo "test-services: npm install s3rver@$s3rver_version failed (see $dir/s3rver-npm.log)" >&2; exit 1; }
+}
+
+start_s3rver() {
+  install_s3rver
+  if [ -z "$s3_port" ]; then
+    local p
+    for p in $(seq 54568 54768); do
+      (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { s3_port=$p; break; }
+    done
+    [ -n "$s3_port" ] || { echo "test-services: no free port for s3rver near 54568" >&2; exit 1; }
+  fi
+  mkdir -p "$dir/s3"
+  node "$s3rver_js" --directory "$dir/s3" --port "$s3_port" --address 127.0.0.1 --silent >"$dir/s3rver.log" 2>&1 &
+  echo $! >"$dir/s3rver.pid"
+  for _ in $(seq 1 150); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$s3_port") 2>/dev/null; then return; fi
+    kill -0 "$(cat "$dir/s3rver.pid")" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "test-services: s3rver did not answer on 127.0.0.1:$s3_port (see $dir/s3rver.log)" >&2
+  exit 1
+}
+
+stop_s3rver() {
+  [ -f "$dir/s3rver.pid" ] || return 0
+  local pid
+  pid=$(cat "$dir/s3rver.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$dir/s3rver.pid"
+}
 
 pgbin() {
   local v
@@ -28,8 +74,11 @@ case "$cmd" in
       -o "-p $pg_port -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
     as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U atoll -d postgres -qc "CREATE DATABASE atoll_test" >/dev/null
     echo "export ATOLL_TEST_POSTGRES=postgres://atoll:atoll@127.0.0.1:$pg_port/atoll_test"
+    start_s3rver
+    echo "export ATOLL_TEST_S3=http://127.0.0.1:$s3_port"
     ;;
   stop)
+    stop_s3rver
     bin=$(pgbin)
     if [ -n "$bin" ] && [ -f "$dir/pg/data/postmaster.pid" ]; then
       as_pg "$bin/pg_ctl" -D "$dir/pg/data" -m immediate -w stop >/dev/null 2>&1 || true

@@ -42,6 +42,33 @@ public sealed class AgentOptions
     /// <summary>Timeout of each HTTP call to the server (WAN links are slow, not dead).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Runs the batch worker when the node serves models (<c>--no-batch</c> turns it off).</summary>
+    public bool BatchEnabled { get; init; } = true;
+
+    /// <summary>Batch requests sent to the local model server at once.</summary>
+    public int BatchConcurrency { get; init; } = 8;
+
+    /// <summary>
+    /// Batch work waits while the local endpoint has more than this many interactive requests running or waiting
+    /// (vLLM's <c>/metrics</c>, minus the worker's own requests); 0 never waits.
+    /// </summary>
+    public int BatchYieldAbove { get; init; } = 4;
+
+    /// <summary>Retries of one batch request after a connection error, timeout, 429 or 5xx, before the chunk's attempt fails.</summary>
+    public int BatchMaxRetries { get; init; } = 3;
+
+    /// <summary>Wait before the first retry of a batch request; doubles with each retry.</summary>
+    public TimeSpan BatchRetryDelay { get; init; } = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>Longest a single batch request may take on the local model server (long generations are slow).</summary>
+    public TimeSpan BatchRequestTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a lease poll waits on the server for work (the server caps it at about 25 s).</summary>
+    public int LeaseWaitSeconds { get; init; } = 20;
+
+    /// <summary>Overrides the lease heartbeat interval (default: a third of the lease's length; tests).</summary>
+    public TimeSpan? LeaseHeartbeatInterval { get; init; }
+
     public static string DefaultStateDir() =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".atoll-agent");
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Reflection;
+using Atoll.Agent.BatchWorker;
 using Atoll.Agent.Gpu;
 using Atoll.Agent.Registration;
 using Atoll.Core.Contracts;
@@ -11,10 +12,12 @@ namespace Atoll.Agent;
 /// <summary>
 /// The agent's life: get a node credential (from disk, or by registering with the join token), then heartbeat
 /// GPU health and model endpoints until stopped. The server going away is survived with backoff; the node
-/// being deleted (credential revoked) stops the agent with a clear line.
+/// being deleted (credential revoked) stops the agent with a clear line. The batch worker, when given, runs beside
+/// the heartbeat loop and ends with it; it can never end the agent.
 /// </summary>
 internal sealed class AgentRunner(
-    AgentOptions options, IGpuProbe gpus, ControlPlaneClient client, TimeProvider time, ILogger<AgentRunner> logger)
+    AgentOptions options, IGpuProbe gpus, ControlPlaneClient client, TimeProvider time, ILogger<AgentRunner> logger,
+    BatchWorkerSupervisor? batch = null)
 {
     public static string Version { get; } =
         typeof(AgentRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
@@ -24,7 +27,25 @@ internal sealed class AgentRunner(
         try
         {
             var credential = await EnsureCredentialAsync(ct).ConfigureAwait(false);
-            return credential is null ? AgentExitCodes.Config : await HeartbeatLoopAsync(credential, ct).ConfigureAwait(false);
+            if (credential is null)
+            {
+                return AgentExitCodes.Config;
+            }
+            if (batch is null)
+            {
+                return await HeartbeatLoopAsync(credential, ct).ConfigureAwait(false);
+            }
+            using var stopBatch = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var worker = batch.RunAsync(credential.Credential, stopBatch.Token);
+            try
+            {
+                return await HeartbeatLoopAsync(credential, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                await stopBatch.CancelAsync().ConfigureAwait(false);
+                await worker.ConfigureAwait(false); // never throws
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -1,3 +1,4 @@
+using Atoll.Agent.BatchWorker;
 using Atoll.Agent.Gpu;
 using Atoll.Core.Health;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,13 @@ public static class AtollAgent
             BaseAddress = options.Server.AbsoluteUri.EndsWith('/') ? options.Server : new Uri(options.Server.AbsoluteUri + "/"),
             Timeout = options.RequestTimeout,
         };
-        var runner = new AgentRunner(options, probe, new ControlPlaneClient(http), TimeProvider.System, loggers.CreateLogger<AgentRunner>());
+        var runBatch = options.BatchEnabled && options.Models.Count > 0;
+        // Batch calls set their own deadlines (lease polls are long polls); the plain client carries no credentials:
+        // it talks to the local model servers and to signed URLs.
+        using var batchHttp = runBatch ? new HttpClient { BaseAddress = http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan } : null;
+        using var plainHttp = runBatch ? new HttpClient { Timeout = Timeout.InfiniteTimeSpan } : null;
+        var batch = runBatch ? BatchWorkerSupervisor.Create(options, batchHttp!, plainHttp!, TimeProvider.System, loggers) : null;
+        var runner = new AgentRunner(options, probe, new ControlPlaneClient(http), TimeProvider.System, loggers.CreateLogger<AgentRunner>(), batch);
         return await runner.RunAsync(ct).ConfigureAwait(false);
     }
 }

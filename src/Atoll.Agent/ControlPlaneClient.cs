@@ -50,7 +50,7 @@ public sealed class ControlPlaneClient(HttpClient http)
         }
     }
 
-    private static async Task<string> ProblemDetailAsync(HttpResponseMessage response, CancellationToken ct)
+    internal static async Task<string> ProblemDetailAsync(HttpResponseMessage response, CancellationToken ct)
     {
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         try

@@ -16,6 +16,7 @@ root.Subcommands.Add(NodesCommand.Create());
 root.Subcommands.Add(TokensCommand.Create());
 root.Subcommands.Add(KeysCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(BatchCommand.Create());
 root.Subcommands.Add(SimCommand.Create());
 root.Subcommands.Add(VersionCommand.Create());
 

@@ -1,8 +1,10 @@
 using Atoll.Server.Api;
 using Atoll.Server.Auth;
+using Atoll.Server.Batch;
 using Atoll.Server.Gateway;
 using Atoll.Server.Observability;
 using Atoll.Server.Reconcilers;
+using Atoll.Storage.Objects;
 using Atoll.Storage.State;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -28,6 +30,7 @@ public static class AtollServer
         time ??= TimeProvider.System;
         CreatePrivateDirectory(options.DataDir);
         var store = StateStoreFactory.Open(options.Store, options.DataDir);
+        var objects = ObjectStoreFactory.Open(options.Objects, options.DataDir, new Uri(options.PublicUrl ?? options.Listen), time);
         try
         {
             await store.MigrateAsync(ct).ConfigureAwait(false);
@@ -35,12 +38,14 @@ public static class AtollServer
         catch
         {
             await store.DisposeAsync().ConfigureAwait(false);
+            await objects.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.DataDir });
         builder.WebHost.UseUrls(options.Listen);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+        // Each route enforces its own body limit (control API 1 MiB, gateway 8 MiB, file uploads 200 MB), streaming.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter(typeof(BearerAuthenticationHandler).FullName, LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o =>
@@ -63,6 +68,9 @@ public static class AtollServer
         services.AddSingleton<NodeLivenessReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeLivenessReconciler>());
         services.AddGateway(options.Gateway);
+        // Registered through a factory so that the container disposes it at shutdown.
+        services.AddSingleton<IObjectStore>(_ => objects);
+        services.AddBatch();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -75,10 +83,16 @@ public static class AtollServer
         app.MapNodeEndpoints();
         app.MapJoinTokenEndpoints();
         app.MapApiKeyEndpoints();
+        app.MapFilesEndpoints();
+        app.MapBatchesEndpoints();
+        app.MapLeaseEndpoints();
+        app.MapObjectEndpoints();
         app.MapOpenAiEndpoints();
         // Fill the endpoint list before the first request instead of answering 404 for a second after start.
         await app.Services.GetRequiredService<EndpointRefresher>().RefreshOnceAsync(ct).ConfigureAwait(false);
 
+        // Created now so that /metrics shows the gateway series before the first request.
+        app.Services.GetRequiredService<GatewayMetrics>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Atoll.Server");
         await AdminTokenBootstrap.EnsureAsync(store, options.AdminTokenPath, time, logger, ct).ConfigureAwait(false);
         logger.LogInformation("State store: {Store} (schema v{Version}); listening on {Listen}",

@@ -21,6 +21,15 @@ public sealed class ServerOptions
     /// <summary>Largest request body accepted on the control API.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Object store URL for batch files; null means the filesystem under <see cref="DataDir"/>.</summary>
+    public string? Objects { get; set; }
+
+    /// <summary>The URL nodes reach this server at (signed URLs point here); null means <see cref="Listen"/>.</summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>Files and Batches APIs and the chunk queue.</summary>
+    public Batch.BatchOptions Batch { get; set; } = new();
+
     /// <summary>The OpenAI-compatible gateway on /v1.</summary>
     public Gateway.GatewayOptions Gateway { get; set; } = new();
 
@@ -54,6 +63,14 @@ public sealed class ServerOptions
         if (Gateway.Validate() is { Count: > 0 } problems)
         {
             throw new ArgumentException("invalid gateway settings: " + string.Join("; ", problems));
+        }
+        if (Batch.Validate() is { Count: > 0 } batchProblems)
+        {
+            throw new ArgumentException("invalid batch settings: " + string.Join("; ", batchProblems));
+        }
+        if (PublicUrl is not null && !Uri.TryCreate(PublicUrl, UriKind.Absolute, out _))
+        {
+            throw new ArgumentException($"invalid --public-url '{PublicUrl}': expected a URL such as http://10.0.0.1:7070");
         }
     }
 }

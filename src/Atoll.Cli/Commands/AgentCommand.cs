@@ -29,9 +29,15 @@ internal static class AgentCommand
         var state = new Option<string>("--state") { Description = "directory keeping the node credential", DefaultValueFactory = _ => AgentOptions.DefaultStateDir() };
         var nvidiaSmi = new Option<string>("--nvidia-smi") { Description = "path of nvidia-smi", DefaultValueFactory = _ => "nvidia-smi" };
         var heartbeat = new Option<string?>("--heartbeat-interval") { Description = "override the interval the server asks for" };
+        var batchConcurrency = new Option<int>("--batch-concurrency") { Description = "batch requests sent to a local model server at once", DefaultValueFactory = _ => 8 };
+        batchConcurrency.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--batch-concurrency must be at least 1"); } });
+        var batchYieldAbove = new Option<int>("--batch-yield-above") { Description = "pause batch work while a local model server has more interactive requests than this (0: never)", DefaultValueFactory = _ => 4 };
+        batchYieldAbove.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--batch-yield-above must be 0 (never pause) or more"); } });
+        var noBatch = new Option<bool>("--no-batch") { Description = "do not run batch work on this node's models" };
         var command = new Command("agent", "Join this machine to a fleet and report its GPUs, health and model endpoints")
         {
-            server, joinToken, name, provider, region, location, instanceType, capacity, labels, gpus, models, state, nvidiaSmi, heartbeat, ParentWatch.Option,
+            server, joinToken, name, provider, region, location, instanceType, capacity, labels, gpus, models, state, nvidiaSmi, heartbeat,
+            batchConcurrency, batchYieldAbove, noBatch, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
         {
@@ -55,9 +61,12 @@ internal static class AgentCommand
                 InstanceType = result.GetValue(instanceType),
                 CapacityType = result.GetValue(capacity)!,
                 Labels = KeyValues.Parse(result.GetValue(labels), "--label", "KEY=VALUE", AgentExitCodes.Config),
-                Models = KeyValues.Parse(result.GetValue(models), "--model", "NAME=URL", AgentExitCodes.Config).Select(kv => new ModelEndpoint(kv.Key, kv.Value)).ToList(),
+                Models = KeyValues.Pairs(result.GetValue(models), "--model", "NAME=URL", AgentExitCodes.Config).Select(kv => new ModelEndpoint(kv.Key, kv.Value)).ToList(),
                 StateDir = Path.GetFullPath(result.GetValue(state)!),
                 HeartbeatInterval = result.GetValue(heartbeat) is { } h ? Durations.Parse(h, "--heartbeat-interval") : null,
+                BatchEnabled = !result.GetValue(noBatch),
+                BatchConcurrency = result.GetValue(batchConcurrency),
+                BatchYieldAbove = result.GetValue(batchYieldAbove),
             };
             if (RegistrationValidator.ValidateModels(options.Models) is { } badModel)
             {

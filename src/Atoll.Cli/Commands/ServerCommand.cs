@@ -4,6 +4,7 @@ using Atoll.Core;
 using Atoll.Core.Contracts;
 using Atoll.Core.Fleet;
 using Atoll.Server;
+using Atoll.Server.Batch;
 using Atoll.Server.Gateway;
 using Microsoft.Extensions.Hosting;
 
@@ -22,13 +23,20 @@ internal static class ServerCommand
         };
         var heartbeat = new Option<string>("--heartbeat-interval") { Description = "how often agents heartbeat", DefaultValueFactory = _ => "10s" };
         var timeout = new Option<string?>("--node-timeout") { Description = "a node is not Ready after this long without a heartbeat [default: 3 x heartbeat interval]" };
+        var objects = new Option<string?>("--objects")
+        {
+            Description = "object store for batch files: the filesystem under --data (default) or s3://bucket/prefix?endpoint=URL&region=R "
+                + "(credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the AWS credentials file) [env: ATOLL_OBJECTS]",
+        };
+        var publicUrl = new Option<string?>("--public-url") { Description = "URL nodes reach this server at, for signed URLs [default: --listen]" };
+        var leaseDuration = new Option<string>("--lease-duration") { Description = "batch: a chunk returns to the queue this long after its worker's last heartbeat", DefaultValueFactory = _ => "60s" };
         var endpoints = new Option<string[]>("--endpoint") { Description = "a model endpoint no agent reports, MODEL=URL (repeatable)" };
         var location = new Option<string?>("--location") { Description = "where this server runs; the gateway prefers endpoints there" };
         var firstByte = new Option<string>("--first-byte-timeout") { Description = "gateway: per attempt, wait this long for a model server to answer before trying another", DefaultValueFactory = _ => "30s" };
         var capacity = new Option<int>("--endpoint-capacity") { Description = "gateway: concurrent requests per model endpoint before it counts as busy", DefaultValueFactory = _ => 16 };
         var command = new Command("server", "Run the control plane: API, node registry, reconcilers and the OpenAI-compatible gateway (/v1)")
         {
-            listen, data, store, heartbeat, timeout, endpoints, location, firstByte, capacity, ParentWatch.Option,
+            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, leaseDuration, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
         {
@@ -39,9 +47,12 @@ internal static class ServerCommand
                 Store = result.GetValue(store) ?? Environment.GetEnvironmentVariable("ATOLL_STORE"),
                 HeartbeatInterval = Durations.Parse(result.GetValue(heartbeat)!, "--heartbeat-interval"),
                 NodeTimeout = result.GetValue(timeout) is { } t ? Durations.Parse(t, "--node-timeout") : null,
+                Objects = result.GetValue(objects) ?? Environment.GetEnvironmentVariable("ATOLL_OBJECTS"),
+                PublicUrl = result.GetValue(publicUrl),
+                Batch = new BatchOptions { LeaseDuration = Durations.Parse(result.GetValue(leaseDuration)!, "--lease-duration") },
                 Gateway = new GatewayOptions
                 {
-                    StaticEndpoints = [.. KeyValues.Parse(result.GetValue(endpoints), "--endpoint", "MODEL=URL").Select(kv => new ModelEndpoint(kv.Key, kv.Value))],
+                    StaticEndpoints = [.. KeyValues.Pairs(result.GetValue(endpoints), "--endpoint", "MODEL=URL").Select(kv => new ModelEndpoint(kv.Key, kv.Value))],
                     Location = result.GetValue(location),
                     FirstByteTimeout = Durations.Parse(result.GetValue(firstByte)!, "--first-byte-timeout"),
                     EndpointCapacity = result.GetValue(capacity),

@@ -97,6 +97,20 @@ public sealed class RoutableEndpoint
         return new InFlightLease(this);
     }
 
+    /// <summary>
+    /// Counts one request in flight only if the endpoint is still below capacity, so that requests picked at the same
+    /// moment cannot push it past its capacity; null when it is full (pick again).
+    /// </summary>
+    public IDisposable? TryBeginRequest()
+    {
+        if (Interlocked.Increment(ref inFlight) <= Capacity)
+        {
+            return new InFlightLease(this);
+        }
+        Interlocked.Decrement(ref inFlight);
+        return null;
+    }
+
     internal void EndRequest() => Interlocked.Decrement(ref inFlight);
 
     public void ReportQueue(int waiting, int running, DateTimeOffset at) =>

@@ -39,6 +39,17 @@ internal sealed class ApiKeyAuthenticator(IStateStore store, TimeProvider time)
             : (cached.Caller, null);
     }
 
+    /// <summary>The caller, or null after answering 401 in OpenAI's error shape.</summary>
+    public async ValueTask<GatewayCaller?> RequireAsync(HttpContext context)
+    {
+        var (caller, denied) = await AuthenticateAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        if (caller is null)
+        {
+            await OpenAiErrors.WriteAsync(context, 401, denied!, "invalid_request_error", "invalid_api_key").ConfigureAwait(false);
+        }
+        return caller;
+    }
+
     private async Task<GatewayCaller?> LookUpAsync(string hash, CancellationToken ct)
     {
         if (await store.ApiKeys.FindByHashAsync(hash, ct).ConfigureAwait(false) is { } key)

@@ -102,12 +102,14 @@ internal sealed class GatewayHandler(
             }
 
             var endpoint = pick.Endpoint;
-            AttemptResult result;
-            using (endpoint.BeginRequest())
+            using var slot = endpoint.TryBeginRequest();
+            if (slot is null)
             {
-                result = await forwarder.ForwardAsync(context, endpoint, path, body, request.Stream,
-                    () => metrics.FirstToken.WithLabels(request.Model).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds)).ConfigureAwait(false);
+                continue; // another request took its last slot since the pick: pick again
             }
+            var result = await forwarder.ForwardAsync(context, endpoint, path, body, request.Stream,
+                () => metrics.FirstToken.WithLabels(request.Model).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds)).ConfigureAwait(false);
+            slot.Dispose(); // before waking the queue, so a waiter finds the slot free
             signal.Release();
             switch (result.Outcome)
             {

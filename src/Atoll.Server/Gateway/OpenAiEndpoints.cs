@@ -15,10 +15,8 @@ internal static class OpenAiEndpoints
         v1.MapPost("/embeddings", (HttpContext c, GatewayHandler h) => h.HandleAsync(c, GatewayRoute.Embeddings, "v1/embeddings"));
         v1.MapGet("/models", async (HttpContext c, ApiKeyAuthenticator auth, EndpointRegistry registry) =>
         {
-            var (caller, denied) = await auth.AuthenticateAsync(c.Request, c.RequestAborted).ConfigureAwait(false);
-            if (caller is null)
+            if (await auth.RequireAsync(c).ConfigureAwait(false) is null)
             {
-                await OpenAiErrors.WriteAsync(c, 401, denied!, "invalid_request_error", "invalid_api_key").ConfigureAwait(false);
                 return;
             }
             var data = registry.ServableModels().Select(m => new { id = m, @object = "model", created = 0, owned_by = "atoll" });

@@ -16,7 +16,7 @@ namespace Atoll.Server.Gateway;
 /// </summary>
 internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<GatewayOptions> options)
 {
-    private static readonly string[] CopiedResponseHeaders = ["Content-Type", "x-request-id", "openai-processing-ms"];
+    private static readonly string[] CopiedResponseHeaders = ["Content-Type", "x-request-id", "openai-processing-ms", "x-atoll-instance"];
 
     public async Task<AttemptResult> ForwardAsync(
         HttpContext context, RoutableEndpoint endpoint, string path, ReadOnlyMemory<byte> body, bool stream, Action onFirstByte)
@@ -140,6 +140,11 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
             {
                 await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(OpenAiErrors.StreamEvent(message, "upstream_failed")), context.RequestAborted).ConfigureAwait(false);
                 await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                // Then cut the connection instead of ending the response cleanly: clients that ignore error events
+                // (the official .NET SDK does) must see a failure, never a short answer that looks complete. The
+                // pause lets the event leave before the reset.
+                await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+                context.Abort();
             }
             catch (Exception) when (context.RequestAborted.IsCancellationRequested)
             {

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Atoll.System.Tests.Gateway;
+
+/// <summary>Bad requests are refused in OpenAI's error shape, with the status the SDKs map to the right exception.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class BadInputTests(SharedGatewayFixture shared)
+{
+    private GatewayServer Server => shared.Server;
+
+    [Fact]
+    public async Task Unknown_model_is_404_model_not_found()
+    {
+        using var response = await Server.PostChatAsync(Chat.Request("hi", 1, model: "no-such-model"), Server.AdminToken);
+
+        await Chat.AssertOpenAiErrorAsync(response, HttpStatusCode.NotFound, code: "model_not_found", param: "model");
+    }
+
+    [Fact]
+    public async Task Malformed_json_is_400()
+    {
+        using var response = await SendRawAsync(Encoding.UTF8.GetBytes("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", "), Server.AdminToken);
+
+        var error = await Chat.AssertOpenAiErrorAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Missing_messages_is_400_naming_messages()
+    {
+        using var response = await Server.PostChatAsync(new { model = Chat.Model, max_tokens = 1 }, Server.AdminToken);
+
+        await Chat.AssertOpenAiErrorAsync(response, HttpStatusCode.BadRequest, param: "messages");
+    }
+
+    [Fact]
+    public async Task Empty_messages_is_400_naming_messages()
+    {
+        using var response = await Server.PostChatAsync(new { model = Chat.Model, messages = Array.Empty<object>() }, Server.AdminToken);
+
+        await Chat.AssertOpenAiErrorAsync(response, HttpStatusCode.BadRequest, param: "messages");
+    }
+
+    [Fact]
+    public async Task Body_over_8_MiB_with_a_length_is_413()
+    {
+        // As curl does for large bodies: ask first, so the refusal arrives before 8 MiB are sent for nothing.
+        using var response = await SendRawAsync(OversizeBody(), Server.AdminToken, expectContinue: true);
+
+        await Chat.AssertOpenAiErrorAsync(response, HttpStatusCode.RequestEntityTooLarge, code: "request_too_large");
+    }
+
+    [Fact]
+    public async Task Body_over_8_MiB_sent_chunked_is_413_in_OpenAI_shape()
+    {
+        // No Content-Length: the gateway must count while reading rather than trust a header.
+        var (status, head, body) = await RawHttp.PostChunkedAsync(Server.Port, "/v1/chat/completions", Server.AdminToken, OversizeBody());
+
+        Assert.True(status == HttpStatusCode.RequestEntityTooLarge, $"expected 413, got {head}\n\n{body}");
+        Assert.True(body.Length > 0, $"the 413 has no body, so no OpenAI error: {head}");
+        Chat.AssertOpenAiErrorJson(body, code: "request_too_large");
+    }
+
+    [Fact]
+    public async Task Body_over_1_MiB_but_under_the_8_MiB_limit_is_served()
+    {
+        // Long prompts and inline images make multi-MiB requests ordinary. The padding is a field the sim ignores,
+        // so the answer stays quick; the gateway forwards the body untouched (the sim takes up to 4 MiB).
+        var body = Encoding.UTF8.GetBytes(
+            $"{{\"model\":\"{Chat.Model}\",\"max_tokens\":2,\"messages\":[{{\"role\":\"user\",\"content\":\"hi\"}}],\"padding\":\"{new string('a', 2 * 1024 * 1024)}\"}}");
+
+        using var response = await SendRawAsync(body, Server.AdminToken);
+
+        Chat.AssertComplete(response.StatusCode, await response.Content.ReadAsStringAsync(), 2);
+    }
+
+    [Fact]
+    public async Task Missing_api_key_is_401()
+    {
+        using var response = await Server.PostChatAsync(Chat.Request("hi", 1), bearer: null);
+
+        await Chat.AssertOpenAiErrorAsync(response, HttpStatusCode.Unauthorized, code: "invalid_api_key");
+    }
+
+    [Fact]
+    public async Task Wrong_api_key_is_401()
+    {
+        using var response = await Server.PostChatAsync(Chat.Request("hi", 1), "sk-atoll-not-a-real-key");
+
+        await Chat.AssertOpenAiErrorAsync(response, HttpStatusCode.Unauthorized, code: "invalid_api_key");
+    }
+
+    [Fact]
+    public async Task Models_list_without_a_key_is_401_and_with_one_names_the_model()
+    {
+        using (var anonymous = await Server.Http.GetAsync(new Uri("v1/models", UriKind.Relative)))
+        {
+            await Chat.AssertOpenAiErrorAsync(anonymous, HttpStatusCode.Unauthorized, code: "invalid_api_key");
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/models");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Server.AdminToken);
+        using var response = await Server.Http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        Assert.Contains($"\"id\":\"{Chat.Model}\"", body);
+    }
+
+    /// <summary>A valid chat request padded past the gateway's 8 MiB limit.</summary>
+    private static byte[] OversizeBody() =>
+        Encoding.UTF8.GetBytes($"{{\"model\":\"{Chat.Model}\",\"messages\":[{{\"role\":\"user\",\"content\":\"{new string('a', (8 * 1024 * 1024) + 1024)}\"}}]}}");
+
+    private Task<HttpResponseMessage> SendRawAsync(byte[] body, string bearer, bool expectContinue = false)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        request.Headers.ExpectContinue = expectContinue;
+        return Server.Http.SendAsync(request);
+    }
+}

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Atoll.Testing.Processes;
+
+namespace Atoll.System.Tests.Gateway;
+
+/// <summary>
+/// A real <c>atoll server</c> whose gateway routes to static <c>--endpoint</c>s (no agents), started once every one
+/// of them passed its first health probe, plus what the tests do through it: chat requests, metrics, API keys.
+/// </summary>
+internal sealed class GatewayServer : IAsyncDisposable
+{
+    private GatewayServer(AtollProcess process, int port, string adminToken)
+    {
+        Process = process;
+        Port = port;
+        AdminToken = adminToken;
+        Http = new HttpClient { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public AtollProcess Process { get; }
+
+    public int Port { get; }
+
+    public string Url => $"http://127.0.0.1:{Port}";
+
+    public string AdminToken { get; }
+
+    /// <summary>A client without default credentials: each request says who it is.</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>
+    /// Starts <c>atoll server</c> (1 s heartbeats, for agents) with one <c>--endpoint</c> per sim of
+    /// <paramref name="sims"/> and <paramref name="extra"/> flags, then waits until those endpoints are up
+    /// (routable) according to the gateway's own metrics.
+    /// </summary>
+    public static async Task<GatewayServer> StartAsync(string dataDir, IReadOnlyList<RunningSim> sims, params string[] extra)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePorts.Next();
+            List<string> args = ["server", "--listen", $"http://127.0.0.1:{port}", "--data", dataDir, "--heartbeat-interval", "1s", .. ProcessWait.ExitWithTestHost];
+            foreach (var sim in sims)
+            {
+                args.AddRange(["--endpoint", sim.EndpointArgument]);
+                sim.EndpointId = $"static/{sim.Model}/{sim.Url}/";
+            }
+            args.AddRange(extra);
+            var process = AtollCli.Start(args, logPath: dataDir + ".log");
+            try
+            {
+                using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+                await ProcessWait.UntilAsync(process, async () =>
+                {
+                    using var response = await probe.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"));
+                    return response.StatusCode == HttpStatusCode.OK;
+                }, RunningServer.StartTimeout, $"{process} answers GET /readyz with 200");
+                var token = (await File.ReadAllTextAsync(Path.Combine(dataDir, "admin.token"))).Trim();
+                var server = new GatewayServer(process, port, token);
+                await server.WaitEndpointsUpAsync(sims.Count, RunningServer.StartTimeout);
+                return server;
+            }
+            catch (ProcessExitedException e) when (attempt < 3 && e.Output.Contains("address already in use", StringComparison.Ordinal))
+            {
+                await process.DisposeAsync();
+            }
+            catch
+            {
+                await process.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Waits until <c>atoll_gateway_endpoint_up</c> sums to <paramref name="count"/> (probe passed, not ejected).</summary>
+    public async Task WaitEndpointsUpAsync(int count, TimeSpan timeout)
+    {
+        // The gateway's series exist only once its request handler was first used: an unauthenticated request
+        // creates them without reaching any endpoint.
+        using (await PostChatAsync(Chat.Request("warm-up", 1), bearer: null))
+        {
+        }
+        await ProcessWait.UntilAsync(Process, async () => Prometheus.Sum(await MetricsAsync(), "atoll_gateway_endpoint_up") == count,
+            timeout, $"{count} gateway endpoint(s) are up");
+    }
+
+    /// <summary>GET /metrics (Prometheus text, no auth).</summary>
+    public Task<string> MetricsAsync() => Http.GetStringAsync(new Uri("metrics", UriKind.Relative));
+
+    public async Task<double> MetricAsync(string name) => Prometheus.Sum(await MetricsAsync(), name);
+
+    /// <summary>POST /v1/chat/completions with <paramref name="body"/> (any JSON-serialisable object) as <paramref name="bearer"/>.</summary>
+    public Task<HttpResponseMessage> PostChatAsync(object body, string? bearer, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead,
+        CancellationToken ct = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+        };
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+        return Http.SendAsync(request, completion, ct);
+    }
+
+    /// <summary>POST /api/v1/api-keys as admin; returns the plaintext key.</summary>
+    public async Task<string> CreateApiKeyAsync(string name, int? rpm = null, int? tpm = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/api-keys") { Content = JsonContent.Create(new { name, rpm, tpm }) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"creating API key {name} answered {(int)response.StatusCode}: {text}");
+        using var doc = JsonDocument.Parse(text);
+        return doc.RootElement.GetProperty("key").GetString()!;
+    }
+
+    /// <summary>
+    /// Starts <c>atoll agent</c> for node <paramref name="node"/> reporting <paramref name="sim"/> as its model
+    /// endpoint (<c>--model MODEL=URL</c>, one simulated GPU).
+    /// </summary>
+    public async Task<AtollProcess> StartAgentAsync(string node, RunningSim sim, string stateDir)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/join-tokens")
+        {
+            Content = JsonContent.Create(new { uses = 1, ttl = "10m", description = "gateway system test" }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"creating a join token answered {(int)response.StatusCode}: {text}");
+        using var doc = JsonDocument.Parse(text);
+        var token = doc.RootElement.GetProperty("token").GetString()!;
+        sim.EndpointId = $"{node}/{sim.Model}/{sim.Url}/";
+        return AtollCli.Start(
+            ["agent", "--server", Url, "--name", node, "--state", stateDir, "--join-token", token, "--gpus", "1xH100-80GB", "--model", sim.EndpointArgument, .. ProcessWait.ExitWithTestHost],
+            logPath: stateDir + ".log");
+    }
+
+    /// <summary>DELETE /api/v1/api-keys/NAME as admin.</summary>
+    public async Task DeleteApiKeyAsync(string name)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"api/v1/api-keys/{Uri.EscapeDataString(name)}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        using var response = await Http.SendAsync(request);
+        Assert.True(response.StatusCode == HttpStatusCode.NoContent,
+            $"deleting API key {name} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Process.DisposeAsync();
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using OpenAI.Chat;
+
+namespace Atoll.System.Tests.Gateway;
+
+/// <summary>
+/// A model server that drops the connection part-way through every answer: streams end with an error the client
+/// can see, and non-streaming clients never get a 200 with a broken body. Each test has its own sim, since every
+/// failure counts towards the endpoint's ejection.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class MidstreamFailureTests
+{
+    private static readonly string[] Midstream = ["--failure-rate", "1", "--failure-kinds", "midstream"];
+
+    [Fact]
+    public async Task Backend_dying_mid_stream_ends_the_stream_with_an_error_event_and_non_streaming_gets_502_not_a_broken_200()
+    {
+        using var dir = new TempDirectory("gateway-midstream");
+        await using var fleet = await GatewayFleet.StartAsync(dir, [Midstream]);
+        var server = fleet.Server;
+
+        // The status (200) and the first tokens have left when the backend dies, so the end of the stream must say so.
+        using (var response = await server.PostChatAsync(Chat.Request("a long answer please", 12, stream: true), server.AdminToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var data = Chat.DataLines(await response.Content.ReadAsStringAsync());
+            Assert.True(data.Count >= 2, $"expected some tokens then an error event, got: {string.Join(" | ", data)}");
+            Assert.DoesNotContain("[DONE]", data);
+            Assert.DoesNotContain(data.SkipLast(1), d => d.Contains("\"error\"", StringComparison.Ordinal));
+            Chat.AssertOpenAiErrorJson(data[^1], code: "upstream_failed");
+        }
+
+        // Non-streaming: the gateway buffers, sees the broken body and answers an error instead of a short 200.
+        // The endpoint's failures are consecutive, so it is soon ejected: then requests are refused up front (503).
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await server.PostChatAsync(Chat.Request($"whole answer {i}", 12), server.AdminToken);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable,
+                $"non-streaming request {i} answered {(int)response.StatusCode}: {body}");
+            if (i == 0)
+            {
+                Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+            }
+            Chat.AssertOpenAiErrorJson(body, code: response.StatusCode == HttpStatusCode.BadGateway ? "upstream_failed" : "no_endpoint_available");
+        }
+    }
+
+    [Fact]
+    public async Task Official_client_iterating_a_stream_that_broke_upstream_throws_instead_of_returning_a_short_answer()
+    {
+        using var dir = new TempDirectory("gateway-midstream-sdk");
+        await using var fleet = await GatewayFleet.StartAsync(dir, [Midstream]);
+        var client = OpenAiClientTests.Client(fleet.Server, fleet.Server.AdminToken);
+
+        var tokens = 0;
+        var thrown = await Record.ExceptionAsync(async () =>
+        {
+            await foreach (var update in client.CompleteChatStreamingAsync(
+                [new UserChatMessage("another long answer")], new ChatCompletionOptions { MaxOutputTokenCount = 12 }))
+            {
+                tokens += update.ContentUpdate.Count;
+            }
+        });
+
+        Assert.True(thrown is not null, $"the OpenAI .NET client read {tokens} of 12 tokens of a broken stream and reported no error");
+    }
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Atoll.Testing.Processes;
+
+namespace Atoll.System.Tests.Gateway;
+
+/// <summary>Streams pass through the gateway as they are produced, and a client leaving stops the model server's work.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class StreamingTests(SharedGatewayFixture shared)
+{
+    [Fact]
+    public async Task Stream_reaches_the_client_token_by_token_not_buffered()
+    {
+        const int tokens = 10;
+        using var response = await shared.Server.PostChatAsync(
+            Chat.Request("Tell a story about a silver tide.", tokens, stream: true), shared.Server.AdminToken, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+
+        var clock = Stopwatch.StartNew();
+        var arrivals = new List<(TimeSpan At, string Data)>();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("data:", StringComparison.Ordinal))
+            {
+                arrivals.Add((clock.Elapsed, line[5..].Trim()));
+            }
+        }
+
+        Assert.Equal("[DONE]", arrivals[^1].Data);
+        var text = new StringBuilder();
+        foreach (var (_, data) in arrivals.SkipLast(1))
+        {
+            using var chunk = JsonDocument.Parse(data);
+            if (chunk.RootElement.GetProperty("choices") is { ValueKind: JsonValueKind.Array } choices && choices.GetArrayLength() > 0
+                && choices[0].GetProperty("delta").TryGetProperty("content", out var content))
+            {
+                text.Append(content.GetString());
+            }
+        }
+        Assert.Equal(tokens, text.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        // The sim spaces 10 tokens 100 ms apart (±10%): ~900 ms from first to last. A buffering gateway delivers them together.
+        var spread = arrivals[^1].At - arrivals[0].At;
+        Assert.True(spread >= TimeSpan.FromMilliseconds(500),
+            $"first and last data lines arrived only {spread.TotalMilliseconds:0} ms apart: the stream was buffered");
+    }
+
+    [Fact]
+    public async Task Client_leaving_mid_stream_cancels_the_request_on_the_model_server()
+    {
+        var before = await CancelledOnSimsAsync();
+        using var leave = new CancellationTokenSource();
+        // 100 tokens at 100 ms: ten seconds of work the sim does unless the gateway passes the cancellation on.
+        var response = await shared.Server.PostChatAsync(
+            Chat.Request("Recite every tide table you know.", 100, stream: true), shared.Server.AdminToken, HttpCompletionOption.ResponseHeadersRead, leave.Token);
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(leave.Token));
+            var first = await reader.ReadLineAsync(leave.Token);
+            Assert.StartsWith("data:", first);
+        }
+        finally
+        {
+            await leave.CancelAsync();
+            response.Dispose();
+        }
+
+        // Well before the ten seconds the answer would take, so the count is a cancellation, not a slow finish.
+        double now = before;
+        await Eventually.Until(async () => (now = await CancelledOnSimsAsync()) >= before + 1, TimeSpan.FromSeconds(5),
+            "a sim counts the request as cancelled (atoll_sim_requests_cancelled_total)", () => $"{now} (was {before})");
+    }
+
+    private async Task<double> CancelledOnSimsAsync()
+    {
+        double sum = 0;
+        foreach (var sim in shared.Sims)
+        {
+            sum += await sim.MetricAsync("atoll_sim_requests_cancelled_total");
+        }
+        return sum;
+    }
+}
