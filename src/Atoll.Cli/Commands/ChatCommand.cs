@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Atoll.Cli.Client;
@@ -16,15 +15,14 @@ internal static class ChatCommand
         var system = new Option<string?>("--system") { Description = "system prompt" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "longest answer in tokens", DefaultValueFactory = _ => 128 };
         var noStream = new Option<bool>("--no-stream") { Description = "wait for the whole answer instead of streaming it" };
-        var apiKey = new Option<string?>("--api-key") { Description = "gateway API key [env: ATOLL_API_KEY; default: the admin token]" };
-        var command = new Command("chat", "Send one chat message through the gateway and stream the answer") { message, model, system, maxTokens, noStream, apiKey };
+        var command = new Command("chat", "Send one chat message through the gateway and stream the answer")
+        {
+            message, model, system, maxTokens, noStream, OpenAiApiClient.ApiKeyOption,
+        };
         Actions.Set(command, async (result, ct) =>
         {
-            using var admin = ClientSettings.CreateClient(result);
-            var key = result.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("ATOLL_API_KEY") ?? admin.Token;
-            using var http = new HttpClient { BaseAddress = new Uri(admin.Server.AbsoluteUri.TrimEnd('/') + "/"), Timeout = Timeout.InfiniteTimeSpan };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            var name = result.GetValue(model) ?? await FirstModelAsync(http, ct).ConfigureAwait(false);
+            using var client = OpenAiApiClient.Create(result);
+            var name = result.GetValue(model) ?? await FirstModelAsync(client, ct).ConfigureAwait(false);
             var messages = new List<object>();
             if (result.GetValue(system) is { } s)
             {
@@ -34,11 +32,7 @@ internal static class ChatCommand
             var stream = !result.GetValue(noStream);
             var body = JsonSerializer.Serialize(new { model = name, messages, max_tokens = result.GetValue(maxTokens), stream });
             using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            using var response = await Send(http, request, ct).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new CliException($"{(int)response.StatusCode}: {ErrorMessage(await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false))}");
-            }
+            using var response = await client.SendAsync(request, ct).ConfigureAwait(false);
             if (!stream)
             {
                 using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
@@ -82,44 +76,12 @@ internal static class ChatCommand
         Console.WriteLine();
     }
 
-    private static async Task<string> FirstModelAsync(HttpClient http, CancellationToken ct)
+    private static async Task<string> FirstModelAsync(OpenAiApiClient client, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/models");
-        using var response = await Send(http, request, ct).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new CliException($"{(int)response.StatusCode}: {ErrorMessage(text)}");
-        }
-        using var doc = JsonDocument.Parse(text);
-        var data = doc.RootElement.GetProperty("data");
+        var models = await client.JsonAsync(HttpMethod.Get, "v1/models", null, ct).ConfigureAwait(false);
+        var data = models.GetProperty("data");
         return data.GetArrayLength() > 0
             ? data[0].GetProperty("id").GetString()!
             : throw new CliException("no model is being served right now: start nodes with --model NAME=URL, or pass --model");
-    }
-
-    private static async Task<HttpResponseMessage> Send(HttpClient http, HttpRequestMessage request, CancellationToken ct)
-    {
-        try
-        {
-            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new CliException($"cannot reach the Atoll gateway at {http.BaseAddress}: {e.Message}; start it with `atoll up`, or set --server/ATOLL_SERVER");
-        }
-    }
-
-    private static string ErrorMessage(string body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.GetProperty("error").GetProperty("message").GetString() ?? body;
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            return body;
-        }
     }
 }
