@@ -19,6 +19,12 @@ internal sealed class BearerAuthenticationHandler(
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
+        // The OpenAI surface (/v1) and signed object URLs check their own credentials (cached API keys, URL
+        // signatures); a store lookup here would only add a query to every gateway request.
+        if (Request.Path.StartsWithSegments("/v1") || Request.Path.StartsWithSegments("/objects"))
+        {
+            return AuthenticateResult.NoResult();
+        }
         var token = BearerTokens.From(Request);
         // Join tokens are checked by the registration endpoint itself; here they authenticate nobody.
         if (token is null || token.StartsWith(Tokens.JoinPrefix, StringComparison.Ordinal))

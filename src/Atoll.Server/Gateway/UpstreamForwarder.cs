@@ -173,14 +173,22 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
 
     private static async Task<byte[]> ReadBoundedAsync(HttpContent content, long max, CancellationToken ct)
     {
-        if (content.Headers.ContentLength > max)
+        var declared = content.Headers.ContentLength;
+        if (declared > max)
         {
-            throw new IOException($"answer of {content.Headers.ContentLength} bytes is over the gateway's limit of {max}");
+            throw new IOException($"answer of {declared} bytes is over the gateway's limit of {max}");
         }
         var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            using var memory = new MemoryStream(content.Headers.ContentLength is { } n ? (int)n : 4096);
+            if (declared is { } length)
+            {
+                // The usual case: one exact allocation, and a short read means the backend broke off.
+                var exact = new byte[length];
+                await stream.ReadExactlyAsync(exact, ct).ConfigureAwait(false);
+                return exact;
+            }
+            using var memory = new MemoryStream(4096);
             var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
             try
             {
@@ -197,10 +205,6 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
-            }
-            if (content.Headers.ContentLength is { } expected && memory.Length != expected)
-            {
-                throw new IOException($"answer ended after {memory.Length} of {expected} bytes");
             }
             return memory.ToArray();
         }

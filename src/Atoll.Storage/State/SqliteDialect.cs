@@ -46,8 +46,7 @@ internal sealed class SqliteDialect : SqlDialect
         SqliteConnection? connection = null;
         try
         {
-            var directory = System.IO.Path.GetDirectoryName(Path);
-            if (!string.IsNullOrEmpty(directory))
+            if (Volatile.Read(ref _walEnabled) == 0 && System.IO.Path.GetDirectoryName(Path) is { Length: > 0 } directory)
             {
                 Directory.CreateDirectory(directory);
             }

@@ -1,0 +1,18 @@
+-- wrk script: POST a small non-streaming chat completion; print a machine-readable summary at the end.
+-- Env: BENCH_AUTH (bearer token, sent to every target so all see the same bytes), BENCH_MODEL.
+local token = os.getenv("BENCH_AUTH") or "none"
+local model = os.getenv("BENCH_MODEL") or "bench-model"
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. token
+wrk.body = '{"model":"' .. model .. '","messages":[{"role":"user","content":"Say hello in a few words."}],"max_tokens":16}'
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  -- One line the runner greps: requests, seconds, rps, p50/p99/max in ms, error counts.
+  io.write(string.format(
+    "BENCH requests=%d seconds=%.3f rps=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f connect=%d read=%d write=%d timeout=%d status=%d\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    e.connect, e.read, e.write, e.timeout, e.status))
+end

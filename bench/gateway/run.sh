@@ -1,0 +1,445 @@
+#!/usr/bin/env bash
+# Gateway benchmark: direct vs Atoll vs nginx vs HAProxy, same `atoll sim` backends, same load generator, one run.
+#   1. overhead and throughput (wrk, non-streaming, 64 connections)
+#   2. failover (one of four sims SIGKILLed under load: failed requests per proxy)
+#   3. routing quality (shared-prefix streaming workload: mean TTFT, round robin vs Atoll's picker)
+# Prints a side-by-side table and writes it to bench/results/gateway-<date>.md (BENCH_OUT overrides).
+# Uses only 127.0.0.1 and free ports, stops everything it started, and kills itself after BENCH_MAX_SECONDS.
+# Settings (env): BENCH_DURATION (s per wrk run, 15), BENCH_FAILOVER_DURATION (10), BENCH_KILL_AT (3),
+#   BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_TTFT_REQUESTS (600), BENCH_MAX_SECONDS (600, after the build),
+#   BENCH_KEEP=1 keeps logs, BENCH_REV=<commit> benchmarks a clean build of that commit instead of the working tree.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+DURATION=${BENCH_DURATION:-15}
+FAILOVER_DURATION=${BENCH_FAILOVER_DURATION:-10}
+KILL_AT=${BENCH_KILL_AT:-3}
+CONNS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-2}
+TTFT_REQUESTS=${BENCH_TTFT_REQUESTS:-600}
+MAX_SECONDS=${BENCH_MAX_SECONDS:-600}
+MODEL=bench-model
+DATE=$(date -u +%Y-%m-%d)
+OUT=${BENCH_OUT:-$root/bench/results/gateway-$DATE.md}
+COMMAND="$0${*:+ $*}"
+for v in BENCH_REV BENCH_DURATION BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
+  if [ -n "${!v:-}" ]; then COMMAND="$v=${!v} $COMMAND"; fi
+done
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+
+# ---------- tools ----------
+need=()
+for p in nginx haproxy wrk; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq "${need[@]}" >/dev/null; }
+fi
+command -v python3 >/dev/null || die "python3 is needed (ttft.py)"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+
+# ---------- process bookkeeping ----------
+tmp=$(mktemp -d /tmp/atoll-bench.XXXXXX)
+pids=()
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ -n "${watchdog:-}" ]; then kill -TERM "$watchdog" 2>/dev/null || true; fi
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  sleep 0.5
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "${BENCH_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then log "logs kept in $tmp"; else rm -rf "$tmp"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# Binary under test: the working tree through ./atoll (default), or a clean snapshot of BENCH_REV (e.g. HEAD) built
+# in a temp dir, so uncommitted work elsewhere in src/ is not measured. Either way a private copy is run: a rebuild
+# of src/ during the run must not swap the binary under running processes.
+if [ -n "${BENCH_REV:-}" ]; then
+  rev=$(git -C "$root" rev-parse --verify "${BENCH_REV}^{commit}") || die "BENCH_REV=$BENCH_REV is not a commit"
+  log "building atoll at ${rev:0:9} (Release, clean snapshot)"
+  mkdir -p "$tmp/src"
+  git -C "$root" archive "$rev" | tar -x -C "$tmp/src"
+  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet build "$tmp/src/src/Atoll.Cli/Atoll.Cli.csproj" -c Release -nologo -v quiet \
+    >"$tmp/build.log" 2>&1 || die "build failed: $(tail -5 "$tmp/build.log")"
+  cp -a "$tmp/src/src/Atoll.Cli/bin/Release/net10.0" "$tmp/atoll-bin"
+  BUILT="${rev:0:9} (clean snapshot of BENCH_REV=$BENCH_REV)"
+else
+  log "building atoll (Release, working tree)"
+  "$root/atoll" --help >/dev/null
+  cp -a "$root/src/Atoll.Cli/bin/Release/net10.0" "$tmp/atoll-bin"
+  BUILT="working tree at $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src 2>/dev/null && [ -z "$(git -C "$root" status --porcelain -- src)" ] || echo ' + uncommitted changes under src/')"
+fi
+ATOLL="$tmp/atoll-bin/atoll"
+[ -x "$ATOLL" ] || die "no atoll binary at $ATOLL"
+# The time bound covers the measurements (the build above is usually a no-op).
+( trap 'kill "$sp" 2>/dev/null; exit 0' TERM; sleep "$MAX_SECONDS" & sp=$!; wait "$sp"
+  echo "[bench] over ${MAX_SECONDS}s: stopping" >&2; kill -TERM $$ ) &
+watchdog=$!
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# stop PID...: ends processes this script started (by id) and drops them from the list.
+stop() {
+  local pid
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  local keep=() p
+  for p in "${pids[@]}"; do [[ " $* " == *" $p "* ]] || keep+=("$p"); done
+  pids=("${keep[@]}")
+}
+
+wait_until() { # wait_until SECONDS DESCRIPTION COMMAND...
+  local limit=$1 what=$2; shift 2
+  local until=$((SECONDS + limit))
+  while [ $SECONDS -lt $until ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  die "$what not ready after ${limit}s"
+}
+
+# start_sims COUNT NAME-PREFIX SIM-ARGS... -> sets SIM_PORTS and SIM_PIDS
+start_sims() {
+  local count=$1 prefix=$2; shift 2
+  SIM_PORTS=(); SIM_PIDS=()
+  local i port
+  for i in $(seq 1 "$count"); do
+    port=$(freeport)
+    "$ATOLL" sim --host 127.0.0.1 --port "$port" --model "$MODEL" --instance "$prefix-$i" --seed "$i" "$@" \
+      >"$tmp/sim-$prefix-$i.log" 2>&1 &
+    pids+=($!); SIM_PIDS+=($!); SIM_PORTS+=("$port")
+  done
+  for port in "${SIM_PORTS[@]}"; do wait_until 30 "sim :$port" curl -fsS "http://127.0.0.1:$port/health"; done
+}
+
+atoll_ready() { # atoll_ready PORT COUNT: answers a chat and probes found every endpoint healthy
+  # (the gateway's series exist after its first request, hence the chat first)
+  post_ok "http://127.0.0.1:$1" && [ "$(curl -fsS "http://127.0.0.1:$1/metrics" | grep -c '^atoll_gateway_endpoint_up{.*} 1$')" -ge "$2" ]
+}
+
+# start_atoll NAME CAPACITY PORTS... -> sets ATOLL_PORT, ATOLL_PIDS (server and agents), TOKEN
+# Each sim is reported by its own `atoll agent` (one node each), the production path: `atoll server --endpoint`
+# takes one static endpoint per model name, so it cannot describe four replicas of one model.
+start_atoll() {
+  local name=$1 capacity=$2; shift 2
+  local dir="$tmp/atoll-$name" p i=0
+  ATOLL_PORT=$(freeport)
+  "$ATOLL" server --listen "http://127.0.0.1:$ATOLL_PORT" --data "$dir" --endpoint-capacity "$capacity" >"$dir.log" 2>&1 &
+  ATOLL_PIDS=($!); pids+=($!)
+  wait_until 60 "atoll server ($name) token" test -s "$dir/admin.token"
+  TOKEN=$(cat "$dir/admin.token")
+  wait_until 30 "atoll server ($name)" curl -fsS "http://127.0.0.1:$ATOLL_PORT/healthz"
+  local join
+  join=$(ATOLL_SERVER="http://127.0.0.1:$ATOLL_PORT" ATOLL_TOKEN=$TOKEN "$ATOLL" tokens create --uses "$#" --ttl 1h -q)
+  for p in "$@"; do
+    i=$((i + 1))
+    "$ATOLL" agent --server "http://127.0.0.1:$ATOLL_PORT" --join-token "$join" --name "node$i" --gpus 0 \
+      --model "$MODEL=http://127.0.0.1:$p" --state "$dir-agent$i" >"$dir-agent$i.log" 2>&1 &
+    ATOLL_PIDS+=($!); pids+=($!)
+  done
+  wait_until 60 "atoll server ($name)" atoll_ready "$ATOLL_PORT" "$#"
+}
+
+nginx_conf() { # nginx_conf FILE LISTEN-PORT BALANCE(least_conn|rr) BUFFERING(on|off) PORTS...
+  local file=$1 listen=$2 balance=$3 buffering=$4; shift 4
+  local servers="" p
+  for p in "$@"; do servers+="    server 127.0.0.1:$p;"$'\n'; done
+  local dir; dir=$(dirname "$file")
+  mkdir -p "$dir/nginx-tmp"
+  cat >"$file" <<EOF
+worker_processes auto;
+pid $dir/nginx-$listen.pid;
+error_log $dir/nginx-$listen-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir/nginx-tmp/body;
+  proxy_temp_path $dir/nginx-tmp/proxy;
+  fastcgi_temp_path $dir/nginx-tmp/fastcgi;
+  uwsgi_temp_path $dir/nginx-tmp/uwsgi;
+  scgi_temp_path $dir/nginx-tmp/scgi;
+  upstream sims {
+    $([ "$balance" = least_conn ] && echo "least_conn;")
+$servers    keepalive 128;
+  }
+  server {
+    listen 127.0.0.1:$listen;
+    location / {
+      proxy_pass http://sims;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering $buffering;
+      proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;
+      proxy_next_upstream_tries 3;
+      proxy_connect_timeout 5s;
+      proxy_read_timeout 60s;
+    }
+  }
+}
+EOF
+}
+
+haproxy_conf() { # haproxy_conf FILE LISTEN-PORT PORTS...
+  local file=$1 listen=$2; shift 2
+  local servers="" p i=0
+  for p in "$@"; do i=$((i + 1)); servers+="  server s$i 127.0.0.1:$p check inter 1s fall 2 rise 2"$'\n'; done
+  cat >"$file" <<EOF
+global
+  maxconn 8192
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  retries 3
+  option redispatch 1
+  retry-on all-retryable-errors
+  option http-buffer-request
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$listen
+  default_backend sims
+backend sims
+  balance leastconn
+  option httpchk GET /health
+$servers
+EOF
+}
+
+post_ok() { # post_ok URL: one chat request answered 200
+  curl -fsS -o /dev/null -X POST "$1/v1/chat/completions" -H "Authorization: Bearer ${TOKEN:-none}" \
+    -H 'Content-Type: application/json' -d "{\"model\":\"$MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":4}"
+}
+
+# start_proxy KIND NAME CAPACITY PORTS... (KIND: atoll|nginx|nginx-rr|haproxy) -> sets PROXY_URL, PROXY_PIDS
+start_proxy() {
+  local kind=$1 name=$2 capacity=$3; shift 3
+  local port
+  case $kind in
+    atoll) start_atoll "$name" "$capacity" "$@"; PROXY_PIDS=("${ATOLL_PIDS[@]}"); port=$ATOLL_PORT ;;
+    nginx | nginx-rr | nginx-stream | nginx-rr-stream)
+      port=$(freeport)
+      local balance=least_conn buffering=on
+      [[ $kind == nginx-rr* ]] && balance=rr
+      [[ $kind == *stream ]] && buffering=off
+      nginx_conf "$tmp/nginx-$name.conf" "$port" "$balance" "$buffering" "$@"
+      "$NGINX" -c "$tmp/nginx-$name.conf" -g 'daemon off;' >"$tmp/nginx-$name.log" 2>&1 &
+      PROXY_PIDS=($!); pids+=($!) ;;
+    haproxy)
+      port=$(freeport)
+      haproxy_conf "$tmp/haproxy-$name.cfg" "$port" "$@"
+      "$HAPROXY" -db -f "$tmp/haproxy-$name.cfg" >"$tmp/haproxy-$name.log" 2>&1 &
+      PROXY_PIDS=($!); pids+=($!)
+      sleep 2.5 ;; # let the first health checks pass (rise 2, inter 1s)
+  esac
+  PROXY_URL="http://127.0.0.1:$port"
+  wait_until 30 "$kind ($name)" post_ok "$PROXY_URL"
+}
+
+declare -A R # results: R[key.field]
+# run_wrk KEY URL SECONDS [KILL_PID KILL_AT]: measured wrk run; fields rps p50 p99 requests status sock
+run_wrk() {
+  local key=$1 url=$2 secs=$3 kill_pid=${4:-} kill_at=${5:-}
+  local out="$tmp/wrk-$key.txt"
+  if [ -n "$kill_pid" ]; then ( sleep "$kill_at"; kill -KILL "$kill_pid" 2>/dev/null ) & fi
+  BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout $((secs + 30)) \
+    wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 10s --latency -s "$here/chat.lua" "$url/v1/chat/completions" >"$out" 2>&1 \
+    || die "wrk $key: $(tail -3 "$out")"
+  local line; line=$(grep '^BENCH ' "$out") || die "wrk $key printed no summary: $(tail -3 "$out")"
+  local kv k v
+  for kv in ${line#BENCH }; do k=${kv%%=*}; v=${kv#*=}; R[$key.$k]=$v; done
+  R[$key.sock]=$(( ${R[$key.connect]} + ${R[$key.read]} + ${R[$key.write]} + ${R[$key.timeout]} ))
+  RAW+="$key: $line"$'\n'
+  log "$key: ${R[$key.rps]} req/s, p50 ${R[$key.p50_ms]} ms, p99 ${R[$key.p99_ms]} ms, non-2xx ${R[$key.status]}, socket errors ${R[$key.sock]}"
+}
+
+warm() { # warm URL: short unmeasured run (JIT, connection pools)
+  BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout 30 \
+    wrk -t"$THREADS" -c"$CONNS" -d3s --timeout 10s -s "$here/chat.lua" "$1/v1/chat/completions" >/dev/null 2>&1 || true
+}
+
+RAW=""
+# Every target gets the same request bytes: a bearer token of the admin token's shape until Atoll's real one is known
+# (the sims and nginx/HAProxy ignore it; Atoll checks it).
+TOKEN=$(python3 -c 'import secrets; print("atoll_" + secrets.token_urlsafe(32))')
+log "machine: $(nproc) cores; results -> $OUT"
+
+# ---------- 1. overhead and throughput ----------
+# Same sim settings everywhere: fixed delay, no jitter, no prefill, room for every connection (max-num-seqs 256),
+# and the Atoll endpoint capacity set to the same 256 (its documented meaning: the server's max-num-seqs).
+SIM_FIXED=(--itl 0 --jitter 0 --prefill-per-token 0 --max-num-seqs 256 --max-waiting 1024 --default-max-tokens 16)
+measure_set() { # measure_set PREFIX BACKEND-COUNT PORTS...  (single-backend sets include "direct")
+  local prefix=$1 n=$2; shift 2
+  local kind
+  if [ "$n" = 1 ]; then
+    warm "http://127.0.0.1:$1"; run_wrk "$prefix.direct" "http://127.0.0.1:$1" "$DURATION"
+  fi
+  for kind in atoll nginx haproxy; do
+    start_proxy "$kind" "$prefix-$kind" 256 "$@"
+    warm "$PROXY_URL"
+    run_wrk "$prefix.$kind" "$PROXY_URL" "$DURATION"
+    stop "${PROXY_PIDS[@]}"
+  done
+}
+
+log "1a. latency overhead: one sim with --ttft 50 (64 in flight, CPU not saturated)"
+start_sims 1 lat --ttft 50 "${SIM_FIXED[@]}"
+measure_set lat 1 "${SIM_PORTS[@]}"
+stop "${SIM_PIDS[@]}"
+
+log "1b. saturation: sims with --ttft 5 (CPU-bound on this machine)"
+start_sims 4 sat --ttft 5 "${SIM_FIXED[@]}"
+all4=("${SIM_PORTS[@]}"); sat_pids=("${SIM_PIDS[@]}")
+measure_set sat1 1 "${all4[0]}"
+measure_set sat4 4 "${all4[@]}"
+stop "${sat_pids[@]}"
+
+# ---------- 2. failover ----------
+log "2. failover: 4 fresh sims per proxy, ${FAILOVER_DURATION}s of load, one sim SIGKILLed at ${KILL_AT}s"
+for kind in atoll nginx haproxy; do
+  start_sims 4 "fo-$kind" --ttft 20 --itl 0 --jitter 0 --prefill-per-token 0 --max-num-seqs 64 --default-max-tokens 16
+  start_proxy "$kind" "fo-$kind" 64 "${SIM_PORTS[@]}"
+  warm "$PROXY_URL"
+  run_wrk "fo.$kind" "$PROXY_URL" "$FAILOVER_DURATION" "${SIM_PIDS[1]}" "$KILL_AT"
+  if [ "$kind" = atoll ]; then
+    R[fo.atoll.retries]=$(curl -fsS "$PROXY_URL/metrics" | awk '/^atoll_gateway_retries_total/ {s += $2} END {print s + 0}')
+  fi
+  stop "${PROXY_PIDS[@]}" "${SIM_PIDS[@]}"
+done
+
+# ---------- 3. routing quality ----------
+# A prefix cache of 96 blocks x 64 chars holds about 3 of the 8 ~2,000-character documents per sim: the working set
+# fits in the fleet (4 x 3 > 8) but not in one sim, which is when where a request goes decides whether prefill is paid.
+log "3. routing quality: shared prefixes, streaming, fresh sims per router"
+SIM_PREFIX=(--ttft 20 --itl 5 --jitter 0 --prefill-per-token 0.5 --prefix-cache-blocks 96 --max-num-seqs 16 --max-waiting 256)
+for kind in nginx-rr-stream nginx-stream atoll; do
+  start_sims 4 "rt-$kind" "${SIM_PREFIX[@]}"
+  start_proxy "$kind" "rt-$kind" 16 "${SIM_PORTS[@]}"
+  out="$tmp/ttft-$kind.txt"
+  timeout 150 python3 "$here/ttft.py" --url "$PROXY_URL" --token "${TOKEN:-none}" --model "$MODEL" --requests "$TTFT_REQUESTS" \
+    --concurrency 16 --max-tokens 8 --warmup 40 --deadline 100 --label "$kind" >"$out" 2>"$out.err" || die "ttft.py $kind: $(tail -3 "$out.err")"
+  line=$(grep '^TTFT ' "$out")
+  RAW+="rt.$kind: $line"$'\n'
+  for f in requests errors steady_mean_ms mean_ms p50_ms p90_ms cache_hit_pct; do
+    R[rt.$kind.$f]=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1][5:])[sys.argv[2]])' "$line" "$f")
+  done
+  log "rt.$kind: mean TTFT ${R[rt.$kind.steady_mean_ms]} ms (steady), cache hits ${R[rt.$kind.cache_hit_pct]}%, errors ${R[rt.$kind.errors]}"
+  stop "${PROXY_PIDS[@]}" "${SIM_PIDS[@]}"
+done
+
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------- report ----------
+f() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.2f", a - b }'; }
+row() { # row KEY LABEL BACKENDS DIRECT-KEY
+  local k=$1 over="—"
+  [ -n "${4:-}" ] && [ "$4" != "$k" ] && over=$(sub "${R[$k.p99_ms]}" "${R[$4.p99_ms]}")
+  [ "${4:-}" = "$k" ] && over="(baseline)"
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$k.rps]}")" "$(f "${R[$k.p50_ms]}")" "$(f "${R[$k.p99_ms]}")" "$over" \
+    "$(( ${R[$k.status]} + ${R[$k.sock]} ))"
+}
+verdict() { if [ "$1" = 1 ]; then echo "MET"; else echo "MISSED"; fi; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
+
+lat_over=$(awk -v a="${R[lat.atoll.p99_ms]}" -v b="${R[lat.direct.p99_ms]}" 'BEGIN { printf "%.2f", a - b }')
+sat_over=$(awk -v a="${R[sat1.atoll.p99_ms]}" -v b="${R[sat1.direct.p99_ms]}" 'BEGIN { printf "%.2f", a - b }')
+ratio=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-rr-stream.steady_mean_ms]}" 'BEGIN { printf "%.2f", a / b }')
+ratio_lc=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-stream.steady_mean_ms]}" 'BEGIN { printf "%.2f", a / b }')
+
+table=$(
+  echo "### 1. Overhead and throughput — non-streaming, wrk -t$THREADS -c$CONNS, ${DURATION}s per row"
+  echo
+  echo "| Target | Backends | Requests/s | p50 ms | p99 ms | p99 over direct ms | Errors |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
+  echo "| **1a. latency: sim --ttft 50 (64 in flight, CPU not saturated)** | | | | | | |"
+  row lat.direct direct "1 sim" lat.direct
+  row lat.atoll Atoll "1 sim" lat.direct
+  row lat.nginx nginx "1 sim" lat.direct
+  row lat.haproxy HAProxy "1 sim" lat.direct
+  echo "| **1b. saturation: sim --ttft 5, one backend (CPU-bound)** | | | | | | |"
+  row sat1.direct direct "1 sim" sat1.direct
+  row sat1.atoll Atoll "1 sim" sat1.direct
+  row sat1.nginx nginx "1 sim" sat1.direct
+  row sat1.haproxy HAProxy "1 sim" sat1.direct
+  echo "| **1c. throughput: sim --ttft 5, four backends (same 4 sims)** | | | | | | |"
+  row sat4.atoll Atoll "4 sims"
+  row sat4.nginx "nginx least_conn" "4 sims"
+  row sat4.haproxy "HAProxy leastconn" "4 sims"
+  echo
+  echo "### 2. Failover — 4 sims (--ttft 20), ${FAILOVER_DURATION}s of load, one sim SIGKILLed at ${KILL_AT}s"
+  echo
+  echo "| Proxy | Requests | Non-2xx | Socket errors (connect/read/write/timeout) | Failed total |"
+  echo "|---|---:|---:|---:|---:|"
+  for k in atoll nginx haproxy; do
+    name=$k; [ $k = atoll ] && name="Atoll (retries: ${R[fo.atoll.retries]})"; [ $k = nginx ] && name=nginx; [ $k = haproxy ] && name=HAProxy
+    printf '| %s | %s | %s | %s/%s/%s/%s | %s |\n' "$name" "${R[fo.$k.requests]}" "${R[fo.$k.status]}" \
+      "${R[fo.$k.connect]}" "${R[fo.$k.read]}" "${R[fo.$k.write]}" "${R[fo.$k.timeout]}" "$(( ${R[fo.$k.status]} + ${R[fo.$k.sock]} ))"
+  done
+  echo
+  echo "### 3. Routing quality — 8 shared ~2,000-char prefixes, streaming, 16 concurrent, $TTFT_REQUESTS requests, 4 sims (--prefill-per-token 0.5, --prefix-cache-blocks 96)"
+  echo
+  echo "| Router | Requests | Errors | Mean TTFT ms (steady) | p50 ms | p90 ms | Prefix-cache hit % | Atoll / this |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  for k in nginx-rr-stream nginx-stream atoll; do
+    case $k in nginx-rr-stream) name="round robin (nginx)"; r=$ratio ;; nginx-stream) name="least_conn (nginx)"; r=$ratio_lc ;; atoll) name="Atoll picker"; r="1.00" ;; esac
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "${R[rt.$k.requests]}" "${R[rt.$k.errors]}" "${R[rt.$k.steady_mean_ms]}" \
+      "${R[rt.$k.p50_ms]}" "${R[rt.$k.p90_ms]}" "${R[rt.$k.cache_hit_pct]}" "$r"
+  done
+  echo
+  echo "### Targets"
+  echo
+  echo "| Target | Measured | Verdict |"
+  echo "|---|---|---|"
+  echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1a, unsaturated) | ${lat_over} ms | $(verdict "$(le "$lat_over" 1)") |"
+  echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1b, CPU-saturated) | ${sat_over} ms | $(verdict "$(le "$sat_over" 1)") |"
+  echo "| Atoll throughput ≥ nginx (1b, one backend) | $(f "${R[sat1.atoll.rps]}") vs $(f "${R[sat1.nginx.rps]}") req/s | $(verdict "$(le "${R[sat1.nginx.rps]}" "${R[sat1.atoll.rps]}")") |"
+  echo "| Atoll throughput ≥ nginx (1c, four backends) | $(f "${R[sat4.atoll.rps]}") vs $(f "${R[sat4.nginx.rps]}") req/s | $(verdict "$(le "${R[sat4.nginx.rps]}" "${R[sat4.atoll.rps]}")") |"
+  echo "| Failover: zero failed requests through Atoll | $(( ${R[fo.atoll.status]} + ${R[fo.atoll.sock]} )) failed | $(verdict "$(le "$(( ${R[fo.atoll.status]} + ${R[fo.atoll.sock]} ))" 0)") |"
+  echo "| Routing: mean TTFT Atoll / round robin ≤ 0.6 | ${ratio} | $(verdict "$(le "$ratio" 0.6)") |"
+)
+
+echo
+echo "$table"
+
+mkdir -p "$(dirname "$OUT")"
+{
+  echo "# Gateway benchmark — $DATE"
+  echo
+  echo "Command (from the repository root):"
+  echo
+  echo '```'
+  echo "$COMMAND"
+  echo '```'
+  echo
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))," \
+    "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); run at $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo "Versions: atoll $BUILT, $("$NGINX" -v 2>&1 | sed 's/.*: //'), $("$HAPROXY" -v | head -1 | awk '{print "HAProxy " $3}'), $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}'), .NET $(dotnet --version 2>/dev/null || echo '?')."
+  echo "Load average (1/5/15 min) before the run: $LOAD_BEFORE; after: $LOAD_AFTER (other work on the machine counts here)."
+  echo "Load generator, proxies and sims all share this machine; compare rows within one run, not across runs."
+  echo "How each target is set up and why the rows are fair: bench/README.md."
+  echo
+  echo "$table"
+  echo
+  echo "<details><summary>Raw summaries</summary>"
+  echo
+  echo '```'
+  printf '%s' "$RAW"
+  echo '```'
+  echo
+  echo "</details>"
+} >"$OUT"
+log "wrote $OUT"
