@@ -266,9 +266,9 @@ run_wrk() {
   log "$key: ${R[$key.rps]} req/s, p50 ${R[$key.p50_ms]} ms, p99 ${R[$key.p99_ms]} ms, non-2xx ${R[$key.status]}, socket errors ${R[$key.sock]}"
 }
 
-warm() { # warm URL: short unmeasured run (JIT, connection pools)
+warm() { # warm URL: unmeasured 10 s run (JIT tiers, thread pool, connection pools), the same for every target
   BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout 30 \
-    wrk -t"$THREADS" -c"$CONNS" -d3s --timeout 10s -s "$here/chat.lua" "$1/v1/chat/completions" >/dev/null 2>&1 || true
+    wrk -t"$THREADS" -c"$CONNS" -d10s --timeout 10s -s "$here/chat.lua" "$1/v1/chat/completions" >/dev/null 2>&1 || true
 }
 
 RAW=""

@@ -28,6 +28,10 @@ public static class AtollServer
     {
         options.Validate();
         time ??= TimeProvider.System;
+        // On small machines the pool starts with one worker per core and adds threads slowly; a burst of gateway
+        // requests while SQLite (whose async calls block) is busy would then wait on thread injection.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         CreatePrivateDirectory(options.DataDir);
         var store = StateStoreFactory.Open(options.Store, options.DataDir);
         var objects = ObjectStoreFactory.Open(options.Objects, options.DataDir, new Uri(options.PublicUrl ?? options.Listen), time);
