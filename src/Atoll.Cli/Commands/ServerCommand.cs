@@ -30,13 +30,15 @@ internal static class ServerCommand
         };
         var publicUrl = new Option<string?>("--public-url") { Description = "URL nodes reach this server at, for signed URLs [default: --listen]" };
         var leaseDuration = new Option<string>("--lease-duration") { Description = "batch: a chunk returns to the queue this long after its worker's last heartbeat", DefaultValueFactory = _ => "60s" };
+        var maxFileMb = new Option<int>("--max-file-mb") { Description = "batch: largest input file accepted by POST /v1/files, in MB", DefaultValueFactory = _ => 200 };
+        var maxLines = new Option<int>("--max-batch-lines") { Description = "batch: most request lines in one input file", DefaultValueFactory = _ => 50_000 };
         var endpoints = new Option<string[]>("--endpoint") { Description = "a model endpoint no agent reports, MODEL=URL (repeatable)" };
         var location = new Option<string?>("--location") { Description = "where this server runs; the gateway prefers endpoints there" };
         var firstByte = new Option<string>("--first-byte-timeout") { Description = "gateway: per attempt, wait this long for a model server to answer before trying another", DefaultValueFactory = _ => "30s" };
         var capacity = new Option<int>("--endpoint-capacity") { Description = "gateway: concurrent requests per model endpoint before it counts as busy", DefaultValueFactory = _ => 16 };
         var command = new Command("server", "Run the control plane: API, node registry, reconcilers and the OpenAI-compatible gateway (/v1)")
         {
-            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, leaseDuration, ParentWatch.Option,
+            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, leaseDuration, maxFileMb, maxLines, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
         {
@@ -49,7 +51,12 @@ internal static class ServerCommand
                 NodeTimeout = result.GetValue(timeout) is { } t ? Durations.Parse(t, "--node-timeout") : null,
                 Objects = result.GetValue(objects) ?? Environment.GetEnvironmentVariable("ATOLL_OBJECTS"),
                 PublicUrl = result.GetValue(publicUrl),
-                Batch = new BatchOptions { LeaseDuration = Durations.Parse(result.GetValue(leaseDuration)!, "--lease-duration") },
+                Batch = new BatchOptions
+                {
+                    LeaseDuration = Durations.Parse(result.GetValue(leaseDuration)!, "--lease-duration"),
+                    MaxFileBytes = (long)result.GetValue(maxFileMb) * 1024 * 1024,
+                    MaxLines = result.GetValue(maxLines),
+                },
                 Gateway = new GatewayOptions
                 {
                     StaticEndpoints = [.. KeyValues.Pairs(result.GetValue(endpoints), "--endpoint", "MODEL=URL").Select(kv => new ModelEndpoint(kv.Key, kv.Value))],
