@@ -37,6 +37,9 @@ internal sealed class ServerHost : IAsyncDisposable
 
     public NodeLivenessReconciler Liveness => app.Services.GetRequiredService<NodeLivenessReconciler>();
 
+    /// <summary>The app's services, for tests that drive a reconciler or look at a store directly.</summary>
+    public IServiceProvider Services => app.Services;
+
     public static async Task<ServerHost> StartAsync(string engine, Action<ServerOptions>? configure = null)
     {
         var database = await TestDatabase.CreateAsync(engine);

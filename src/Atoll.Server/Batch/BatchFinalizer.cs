@@ -50,7 +50,9 @@ internal sealed class BatchFinalizer(IStateStore store, IObjectStore objects, IO
                         await WriteLineAsync(target, line, ct).ConfigureAwait(false);
                     }
                 }
-                foreach (var chunk in chunks.Where(c => c.State != ChunkStates.Done))
+                // The input is kept while a batch runs (DELETE /v1/files refuses); should it vanish anyway, the
+                // finished results are still published and the lines that never ran cannot be named.
+                foreach (var chunk in input is null ? [] : chunks.Where(c => c.State != ChunkStates.Done))
                 {
                     // A chunk that failed its attempts says why; one that never ran (or was stopped) gets the batch's reason.
                     var stopped = chunk.State != ChunkStates.Failed || chunk.LastError is BatchResultCodes.BatchCancelled or BatchResultCodes.BatchExpired;

@@ -70,7 +70,8 @@ internal sealed class BatchReconciler(
             case BatchStatus.Validating:
                 await validation.RunAsync(batch, ct).ConfigureAwait(false);
                 return;
-            case BatchStatus.InProgress when batch.ExpiresAt <= now:
+            case BatchStatus.InProgress when batch.ExpiresAt <= now
+                && !(await store.Batches.SummarizeAsync(batch.Id, ct).ConfigureAwait(false)).AllFinished:
                 // Expiry: nothing new starts; running chunks stop at their next heartbeat; then finalize as expired.
                 await store.Batches.UpdateBatchAsync(batch with { Status = BatchStatus.Finalizing, FinalizingAt = now, ExpiredAt = now },
                     BatchStatus.InProgress, ct).ConfigureAwait(false);

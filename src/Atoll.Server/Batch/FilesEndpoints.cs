@@ -58,6 +58,14 @@ internal static class FilesEndpoints
             {
                 return;
             }
+            var active = await store.Batches.ListBatchesInAsync(
+                [BatchStatus.Validating, BatchStatus.InProgress, BatchStatus.Cancelling, BatchStatus.Finalizing], c.RequestAborted).ConfigureAwait(false);
+            if (active.FirstOrDefault(b => b.InputFileId == id) is { } user)
+            {
+                await OpenAiErrors.WriteAsync(c, 409, $"File {id} is the input of batch {user.Id}, which is {user.Status}; delete it once the batch has ended.",
+                    "invalid_request_error", "file_in_use", "id").ConfigureAwait(false);
+                return;
+            }
             await store.Batches.DeleteFileAsync(id, c.RequestAborted).ConfigureAwait(false);
             await objects.DeleteAsync(file.ObjectKey, c.RequestAborted).ConfigureAwait(false);
             await c.Response.WriteAsJsonAsync(new OpenAiFileDeleted(id), BatchJson.Options, c.RequestAborted).ConfigureAwait(false);

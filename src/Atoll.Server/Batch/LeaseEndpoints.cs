@@ -126,8 +126,9 @@ internal static class LeaseEndpoints
 
     private static LeaseGrant Grant(ChunkLease lease, IObjectStore objects, BatchOptions settings)
     {
-        // URLs outlive the lease a little: a slow but heartbeating worker keeps extending the lease, not the URL.
-        var ttl = settings.LeaseDuration * 10;
+        // A slow but heartbeating worker keeps extending its lease, not its URLs: give them hours, not a lease's span.
+        // They name one object each, and the result object is keyed by this lease's token.
+        var ttl = settings.LeaseDuration * 10 > TimeSpan.FromHours(6) ? settings.LeaseDuration * 10 : TimeSpan.FromHours(6);
         return new LeaseGrant(lease.BatchId, lease.Seq, lease.LeaseToken, lease.Attempt, lease.ExpiresAt, (int)settings.LeaseDuration.TotalSeconds,
             lease.Endpoint, lease.Model, objects.SignedGetUrl(lease.InputObjectKey, ttl), lease.StartOffset, lease.EndOffset, lease.FirstLine,
             lease.LineCount, objects.SignedPutUrl(BatchObjects.ResultKey(lease.BatchId, lease.Seq, lease.LeaseToken), ttl));

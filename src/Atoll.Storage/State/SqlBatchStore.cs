@@ -20,7 +20,7 @@ internal sealed class SqlBatchStore(SqlDialect dialect) : IBatchStore
         await QueryAsync(
             $"SELECT {BatchRows.FileColumns} FROM files WHERE (CAST(@purpose AS TEXT) IS NULL OR purpose = @purpose) " +
             "AND (CAST(@after AS TEXT) IS NULL OR created_at < (SELECT created_at FROM files WHERE id = @after) " +
-            "OR (created_at = (SELECT created_at FROM files WHERE id = @after) AND id < @after)) " +
+            $"OR (created_at = (SELECT created_at FROM files WHERE id = @after) AND id{dialect.OrdinalCollation} < @after)) " +
             $"ORDER BY created_at DESC, id{dialect.OrdinalCollation} DESC LIMIT {Math.Clamp(limit, 1, 10_000)}",
             BatchRows.File, ct, ("@purpose", purpose), ("@after", after)).ConfigureAwait(false);
 
@@ -38,7 +38,7 @@ internal sealed class SqlBatchStore(SqlDialect dialect) : IBatchStore
     public async Task<IReadOnlyList<BatchRecord>> ListBatchesAsync(string? after, int limit, CancellationToken ct) =>
         await QueryAsync(
             $"SELECT {BatchRows.BatchColumns} FROM batches WHERE CAST(@after AS TEXT) IS NULL OR created_at < (SELECT created_at FROM batches WHERE id = @after) " +
-            "OR (created_at = (SELECT created_at FROM batches WHERE id = @after) AND id < @after) " +
+            $"OR (created_at = (SELECT created_at FROM batches WHERE id = @after) AND id{dialect.OrdinalCollation} < @after) " +
             $"ORDER BY created_at DESC, id{dialect.OrdinalCollation} DESC LIMIT {Math.Clamp(limit, 1, 10_000)}",
             BatchRows.Batch, ct, ("@after", after)).ConfigureAwait(false);
 
