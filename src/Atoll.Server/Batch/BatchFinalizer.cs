@@ -90,12 +90,29 @@ internal sealed class BatchFinalizer(IStateStore store, IObjectStore objects, IO
             if (await store.Batches.UpdateBatchAsync(done, batch.Status, ct).ConfigureAwait(false))
             {
                 logger.LogInformation("Batch {Batch} {Status}: {Completed} succeeded, {Failed} failed", batch.Id, finalStatus, done.Completed, done.Failed);
+                await RemoveChunkResultsAsync(chunks, ct).ConfigureAwait(false);
             }
         }
         finally
         {
             File.Delete(outPath);
             File.Delete(errPath);
+        }
+    }
+
+    /// <summary>The per-chunk results now live in the output and error files; drop them (best effort).</summary>
+    private async Task RemoveChunkResultsAsync(IReadOnlyList<ChunkRecord> chunks, CancellationToken ct)
+    {
+        foreach (var key in chunks.Select(c => c.ResultKey).OfType<string>())
+        {
+            try
+            {
+                await objects.DeleteAsync(key, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning("Could not remove chunk result {Key}: {Error}", key, e.Message);
+            }
         }
     }
 

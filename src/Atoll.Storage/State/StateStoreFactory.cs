@@ -10,7 +10,7 @@ public static class StateStoreFactory
         "'sqlite' (the default: <--data>/atoll.db), 'sqlite:///absolute/path.db', or " +
         "'postgres://user:password@host:port/database' (also postgresql://, optional ?sslmode=disable|allow|prefer|require|verify-ca|verify-full)";
 
-    private const int PostgresConnectTimeoutSeconds = 5;
+    private const int PostgresConnectTimeoutSeconds = 15;
 
     /// <summary>
     /// Null, empty or "sqlite": SQLite at <c><paramref name="dataDir"/>/atoll.db</c>; <c>sqlite:///abs/path.db</c>;

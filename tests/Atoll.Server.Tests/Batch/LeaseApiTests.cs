@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Atoll.Core.Contracts;
 using Atoll.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Atoll.Server.Tests.Batch;
 
@@ -63,6 +64,15 @@ public sealed class LeaseApiTests
         var outputFile = await BatchServer.JsonAsync(await admin.GetAsync($"/v1/files/{outputId}"), 200);
         Assert.Equal("batch_output", outputFile.GetProperty("purpose").GetString());
         Assert.Equal(Encoding.UTF8.GetByteCount(expected.ToString()), outputFile.GetProperty("bytes").GetInt64());
+
+        // The per-chunk results now live in the output file: their objects are gone.
+        var services = host.Services;
+        var chunks = await services.GetRequiredService<Atoll.Storage.State.IStateStore>().Batches.ListChunksAsync(id, CancellationToken.None);
+        Assert.Equal(3, chunks.Count);
+        foreach (var chunk in chunks)
+        {
+            Assert.Null(await services.GetRequiredService<Atoll.Storage.Objects.IObjectStore>().StatAsync(chunk.ResultKey!, CancellationToken.None));
+        }
     }
 
     [Theory]
