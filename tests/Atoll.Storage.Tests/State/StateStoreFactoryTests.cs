@@ -56,7 +56,7 @@ public sealed class StateStoreFactoryTests
 
         Assert.Equal(("db.example", 6432, "atoll", "us@er", "p:s/s", SslMode.VerifyFull),
             (settings.Host, settings.Port, settings.Database, settings.Username, settings.Password, settings.SslMode));
-        Assert.Equal(5, settings.Timeout);
+        Assert.Equal(15, settings.Timeout); // connect timeout: fails a black-holed host in seconds, yet survives a loaded machine
         Assert.Equal(scheme + "us%40er:***@db.example:6432/atoll?sslmode=verify-full", description);
         Assert.Equal(("postgres", description), (store.Engine, store.Description));
     }
