@@ -55,20 +55,7 @@ internal sealed class SqlApiKeyStore(SqlDialect dialect) : IApiKeyStore
         var connection = await dialect.OpenAsync(ct).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var command = DbCommands.Create(connection, null, sql, parameters);
-            await using (command.ConfigureAwait(false))
-            {
-                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    var keys = new List<ApiKeyRecord>();
-                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                    {
-                        keys.Add(Read(reader));
-                    }
-                    return keys;
-                }
-            }
+            return await DbCommands.QueryAsync(connection, null, sql, Read, ct, parameters).ConfigureAwait(false);
         }
     }
 

@@ -74,24 +74,13 @@ internal sealed class SqlStateStore : IStateStore
         var connection = await _dialect.OpenAsync(ct).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var command = DbCommands.Create(connection, null,
+            return await DbCommands.QueryAsync(connection, null,
                 "SELECT id, token_hash, uses_left, expires_at, pool, description, created_at FROM join_tokens " +
-                $"ORDER BY created_at, id{_dialect.OrdinalCollation}");
-            await using (command.ConfigureAwait(false))
-            {
-                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    var tokens = new List<JoinTokenRecord>();
-                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                    {
-                        tokens.Add(new JoinTokenRecord(
-                            reader.GetString(0), reader.GetString(1), reader.GetInt32(2), DbCommands.FromUnixMs(reader.GetInt64(3)),
-                            DbCommands.NullableString(reader, 4), DbCommands.NullableString(reader, 5), DbCommands.FromUnixMs(reader.GetInt64(6))));
-                    }
-                    return tokens;
-                }
-            }
+                $"ORDER BY created_at, id{_dialect.OrdinalCollation}",
+                reader => new JoinTokenRecord(
+                    reader.GetString(0), reader.GetString(1), reader.GetInt32(2), DbCommands.FromUnixMs(reader.GetInt64(3)),
+                    DbCommands.NullableString(reader, 4), DbCommands.NullableString(reader, 5), DbCommands.FromUnixMs(reader.GetInt64(6))),
+                ct).ConfigureAwait(false);
         }
     }
 
