@@ -9,7 +9,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 say() { printf '\n== %s\n' "$*"; }
 
 # --- 1. Packages ---------------------------------------------------------------------------------
-apt_packages=(postgresql procps util-linux jq)
+apt_packages=(postgresql procps util-linux jq openssh-server openssh-client cloud-init shellcheck)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,0 +1,4 @@
+namespace Atoll.Testing.Providers;
+
+/// <summary>One request a stand-in received.</summary>
+public sealed record RecordedCall(string Method, string PathAndQuery, string Authorization, string Body);
