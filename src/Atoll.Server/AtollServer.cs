@@ -1,6 +1,7 @@
 using Atoll.Server.Api;
 using Atoll.Server.Auth;
 using Atoll.Server.Batch;
+using Atoll.Server.Fleet;
 using Atoll.Server.Gateway;
 using Atoll.Server.Observability;
 using Atoll.Server.Reconcilers;
@@ -75,6 +76,7 @@ public static class AtollServer
         // Registered through a factory so that the container disposes it at shutdown.
         services.AddSingleton<IObjectStore>(_ => objects);
         services.AddBatch();
+        services.AddFleet();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -92,6 +94,8 @@ public static class AtollServer
         app.MapLeaseEndpoints();
         app.MapObjectEndpoints();
         app.MapOpenAiEndpoints();
+        app.MapResourceEndpoints();
+        app.MapFleetEndpoints();
         // Fill the endpoint list before the first request instead of answering 404 for a second after start.
         await app.Services.GetRequiredService<EndpointRefresher>().RefreshOnceAsync(ct).ConfigureAwait(false);
 

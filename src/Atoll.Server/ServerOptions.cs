@@ -33,6 +33,9 @@ public sealed class ServerOptions
     /// <summary>The OpenAI-compatible gateway on /v1.</summary>
     public Gateway.GatewayOptions Gateway { get; set; } = new();
 
+    /// <summary>Provisioning: pools, claims, offers.</summary>
+    public Fleet.FleetOptions Fleet { get; set; } = new();
+
     public TimeSpan EffectiveNodeTimeout => NodeTimeout ?? HeartbeatInterval * 3;
 
     /// <summary>Path of the file that receives the admin token once, on first start.</summary>
@@ -67,6 +70,10 @@ public sealed class ServerOptions
         if (Batch.Validate() is { Count: > 0 } batchProblems)
         {
             throw new ArgumentException("invalid batch settings: " + string.Join("; ", batchProblems));
+        }
+        if (Fleet.Validate() is { Count: > 0 } fleetProblems)
+        {
+            throw new ArgumentException("invalid fleet settings: " + string.Join("; ", fleetProblems));
         }
         if (PublicUrl is not null && !Uri.TryCreate(PublicUrl, UriKind.Absolute, out _))
         {

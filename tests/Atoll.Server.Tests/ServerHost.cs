@@ -40,7 +40,7 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>The app's services, for tests that drive a reconciler or look at a store directly.</summary>
     public IServiceProvider Services => app.Services;
 
-    public static async Task<ServerHost> StartAsync(string engine, Action<ServerOptions>? configure = null)
+    public static async Task<ServerHost> StartAsync(string engine, Action<ServerOptions>? configure = null, Action<WebApplicationBuilder>? build = null)
     {
         var database = await TestDatabase.CreateAsync(engine);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
@@ -51,7 +51,11 @@ internal sealed class ServerHost : IAsyncDisposable
             HeartbeatInterval = TimeSpan.FromSeconds(10),
         };
         configure?.Invoke(options);
-        var app = await AtollServer.BuildAsync(options, b => b.WebHost.UseTestServer(), time);
+        var app = await AtollServer.BuildAsync(options, b =>
+        {
+            b.WebHost.UseTestServer();
+            build?.Invoke(b);
+        }, time);
         await app.StartAsync();
         return new ServerHost(database, app, options, time);
     }

@@ -5,10 +5,10 @@ namespace Atoll.System.Tests;
 /// <summary><c>atoll up</c>: a server and simulated nodes as child processes, all started and all stopped together.</summary>
 public sealed class LocalFleetTests
 {
-    private static readonly TimeSpan FleetTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan FleetTimeout = TimeSpan.FromSeconds(90);
 
     [Fact]
-    public async Task Up_starts_three_ready_nodes_and_sigterm_leaves_no_process()
+    public async Task Up_reaches_its_desired_nodes_through_the_local_provider_and_replaces_a_dead_one()
     {
         using var dir = new TempDirectory("up");
         var data = dir.Combine("data");
@@ -29,25 +29,31 @@ public sealed class LocalFleetTests
             Assert.True(nodes.SelectMany(n => n.Gpus).Select(g => g.GetProperty("name").GetString()).Distinct().Count() >= 2,
                 $"expected at least two GPU models: {Describe(nodes, up)}");
 
-            // A node whose agent dies without a word goes not-Ready; the others are unaffected.
-            var victim = Assert.Single(ProcessTable.FindByCommandLine("--name local-2").Intersect(ProcessTable.FindByCommandLine(data)));
-            using (var process = global::System.Diagnostics.Process.GetProcessById(victim))
+            // They came through the provisioning path: one Initialized claim of pool "default" per node.
+            var claims = await ClaimsAsync(env);
+            Assert.Equal(nodes.Select(n => n.Name).Order(), claims.Where(c => c.Phase == "Initialized").Select(c => c.Node!).Order());
+            Assert.All(claims, c => Assert.Equal("default", c.Pool));
+
+            // A node whose processes die (a VM lost) is replaced: its claim ends with the reason, a new claim brings the pool back to 3.
+            var victim = nodes[1].Name;
+            var agent = Assert.Single(ProcessTable.FindByCommandLine("--name " + victim).Intersect(ProcessTable.FindByCommandLine(data)));
+            using (var process = global::System.Diagnostics.Process.GetProcessById(agent))
             {
                 process.Kill();
             }
             await Eventually.Until(async () =>
             {
                 nodes = await ListNodesAsync(env);
-                var lost = nodes.Single(n => n.Name == "local-2");
-                return lost.Status("Ready") != "True" && lost.Reason("Ready") == "NodeStatusUnknown";
-            }, TimeSpan.FromSeconds(15), "local-2 is not Ready with reason NodeStatusUnknown", () => Describe(nodes, up));
-            Assert.Equal("True", nodes.Single(n => n.Name == "local-1").Status("Ready"));
-            await up.WaitForOutputAsync("node local-2 exited", TimeSpan.FromSeconds(10));
+                return nodes.Count == 3 && nodes.All(n => n.Name != victim && n.Status("Ready") == "True");
+            }, FleetTimeout, $"{victim} is replaced by a new Ready node", () => Describe(nodes, up));
+            var ended = (await ClaimsAsync(env, all: true)).Single(c => c.Name == victim);
+            Assert.Equal("Terminated", ended.Phase);
+            Assert.Contains("terminated outside Atoll", ended.Reason, StringComparison.Ordinal);
 
             up.SendSignal(Signals.Terminate);
-            Assert.Equal(0, await up.WaitForExitAsync(TimeSpan.FromSeconds(10)));
-            var left = Family(data, up.Id);
-            Assert.True(left.Count == 0, $"processes left after SIGTERM:\n{ProcessTable.Describe(left)}");
+            Assert.Equal(0, await up.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+            await Eventually.Until(() => Family(data, up.Id).Count == 0, TimeSpan.FromSeconds(10),
+                "no process of this `atoll up` is left after SIGTERM", () => ProcessTable.Describe(Family(data, up.Id)));
         }
         finally
         {
@@ -67,7 +73,7 @@ public sealed class LocalFleetTests
             await Eventually.Until(async () => (await ListNodesAsync(env)).Count == 2, FleetTimeout, "both nodes registered", up.Tail);
             var children = Family(data, up.Id).Where(p => p != up.Id).ToList();
             Assert.True(children.Count == 5, $"expected a server, two agents and two simulators:\n{ProcessTable.Describe(children)}");
-            Assert.All(children, p => Assert.Contains($"--exit-with-parent {up.Id}", ProcessTable.CommandLine(p) ?? "", StringComparison.Ordinal));
+            Assert.All(children, p => Assert.Contains("--exit-with-parent ", ProcessTable.CommandLine(p) ?? "", StringComparison.Ordinal));
 
             up.SendSignal(Signals.Kill);
             await up.WaitForExitAsync(TimeSpan.FromSeconds(10));
@@ -118,9 +124,43 @@ public sealed class LocalFleetTests
         return NodeJson.ListFrom(result.StandardOutput);
     }
 
-    /// <summary>Processes of one `atoll up`: those naming its data dir and those watching its pid (simulators name neither port nor dir).</summary>
-    private static List<int> Family(string data, int upPid) =>
-        [.. ProcessTable.FindByCommandLine(data).Union(ProcessTable.FindByCommandLine($"--exit-with-parent {upPid}"))];
+    /// <summary>
+    /// Processes of one `atoll up`: those naming its data dir, and those watching the pid of one of them (the server's
+    /// simulators name neither port nor dir; they watch the server).
+    /// </summary>
+    private static List<int> Family(string data, int upPid)
+    {
+        var family = ProcessTable.FindByCommandLine(data).ToHashSet();
+        var parents = new Queue<int>(family.Append(upPid));
+        var seen = new HashSet<int>();
+        while (parents.TryDequeue(out var parent))
+        {
+            if (!seen.Add(parent))
+            {
+                continue;
+            }
+            foreach (var child in ProcessTable.FindByCommandLine($"--exit-with-parent {parent}"))
+            {
+                if (family.Add(child))
+                {
+                    parents.Enqueue(child);
+                }
+            }
+        }
+        return [.. family];
+    }
+
+    private static async Task<IReadOnlyList<ClaimJson>> ClaimsAsync(Dictionary<string, string?> env, bool all = false)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(env["ATOLL_SERVER"]! + "/") };
+        http.DefaultRequestHeaders.Authorization = new global::System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", env["ATOLL_TOKEN"]);
+        using var doc = global::System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"api/v1/claims?all={all}"));
+        return doc.RootElement.GetProperty("items").EnumerateArray().Select(c => new ClaimJson(
+            c.GetProperty("name").GetString()!, c.GetProperty("pool").GetString()!, c.GetProperty("phase").GetString()!,
+            c.TryGetProperty("nodeName", out var n) ? n.GetString() : null, c.TryGetProperty("reason", out var r) ? r.GetString() : null)).ToList();
+    }
+
+    private sealed record ClaimJson(string Name, string Pool, string Phase, string? Node, string? Reason);
 
     private static string Describe(IReadOnlyList<NodeJson> nodes, AtollProcess up) =>
         $"{string.Join('\n', nodes)}\natoll up output:\n{up.Tail()}";

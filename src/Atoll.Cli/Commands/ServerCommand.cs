@@ -5,6 +5,7 @@ using Atoll.Core.Contracts;
 using Atoll.Core.Fleet;
 using Atoll.Server;
 using Atoll.Server.Batch;
+using Atoll.Server.Fleet;
 using Atoll.Server.Gateway;
 using Microsoft.Extensions.Hosting;
 
@@ -36,9 +37,17 @@ internal static class ServerCommand
         var location = new Option<string?>("--location") { Description = "where this server runs; the gateway prefers endpoints there" };
         var firstByte = new Option<string>("--first-byte-timeout") { Description = "gateway: per attempt, wait this long for a model server to answer before trying another", DefaultValueFactory = _ => "30s" };
         var capacity = new Option<int>("--endpoint-capacity") { Description = "gateway: concurrent requests per model endpoint before it counts as busy", DefaultValueFactory = _ => 16 };
+        var provisioning = new Option<bool>("--provisioning") { Description = "run the provisioning loop (pools, claims); --provisioning false only stores resources", DefaultValueFactory = _ => true };
+        var reconcile = new Option<string>("--reconcile-interval") { Description = "provisioning: how often pools and claims are reconciled", DefaultValueFactory = _ => "5s" };
+        var instancePoll = new Option<string>("--instance-poll-interval") { Description = "provisioning: how often each provider is asked for its instances' state", DefaultValueFactory = _ => "15s" };
+        var offerRefresh = new Option<string>("--offer-refresh-interval") { Description = "provisioning: how often each provider's offers are fetched", DefaultValueFactory = _ => "5m" };
+        var unavailableTtl = new Option<string>("--unavailable-offer-ttl") { Description = "provisioning: how long an offer that failed for capacity or quota is skipped", DefaultValueFactory = _ => "3m" };
+        var orphanSweep = new Option<string>("--orphan-sweep-interval") { Description = "provisioning: how often provider accounts are swept for instances no claim owns", DefaultValueFactory = _ => "2m" };
+        var agentUrl = new Option<string?>("--agent-url") { Description = "provisioning: where new VMs download the atoll binary [default: PUBLIC_URL/downloads/atoll]" };
         var command = new Command("server", "Run the control plane: API, node registry, reconcilers and the OpenAI-compatible gateway (/v1)")
         {
-            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, leaseDuration, maxFileMb, maxLines, ParentWatch.Option,
+            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, leaseDuration, maxFileMb, maxLines,
+            provisioning, reconcile, instancePoll, offerRefresh, unavailableTtl, orphanSweep, agentUrl, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
         {
@@ -63,6 +72,16 @@ internal static class ServerCommand
                     Location = result.GetValue(location),
                     FirstByteTimeout = Durations.Parse(result.GetValue(firstByte)!, "--first-byte-timeout"),
                     EndpointCapacity = result.GetValue(capacity),
+                },
+                Fleet = new FleetOptions
+                {
+                    Enabled = result.GetValue(provisioning),
+                    ReconcileInterval = Durations.Parse(result.GetValue(reconcile)!, "--reconcile-interval"),
+                    InstancePollInterval = Durations.Parse(result.GetValue(instancePoll)!, "--instance-poll-interval"),
+                    OfferRefreshInterval = Durations.Parse(result.GetValue(offerRefresh)!, "--offer-refresh-interval"),
+                    UnavailableOfferTtl = Durations.Parse(result.GetValue(unavailableTtl)!, "--unavailable-offer-ttl"),
+                    OrphanSweepInterval = Durations.Parse(result.GetValue(orphanSweep)!, "--orphan-sweep-interval"),
+                    AgentUrl = result.GetValue(agentUrl),
                 },
             };
             if (RegistrationValidator.ValidateModels(options.Gateway.StaticEndpoints) is { } badEndpoint)

@@ -1,5 +1,6 @@
 using Atoll.Cli.Client;
 using Atoll.Core.Contracts;
+using Atoll.Core.Fleet;
 
 namespace Atoll.Cli.Hosting;
 
@@ -19,45 +20,33 @@ internal sealed class LocalFleet(string dataDir, Uri listen, int nodes, string h
     {
         Directory.CreateDirectory(dataDir);
         var listenText = listen.AbsoluteUri.TrimEnd('/');
-        var server = Start("server", ["server", "--listen", listenText, "--data", dataDir, "--heartbeat-interval", heartbeatInterval]);
+        var server = Start("server",
+        [
+            "server", "--listen", listenText, "--data", dataDir, "--heartbeat-interval", heartbeatInterval,
+            "--reconcile-interval", "1s", "--instance-poll-interval", "2s",
+        ]);
         await WaitReadyAsync(server, ct).ConfigureAwait(false);
 
         var token = (await File.ReadAllTextAsync(Path.Combine(dataDir, "admin.token"), ct).ConfigureAwait(false)).Trim();
-        var plan = LocalFleetPlan.Create(nodes);
-        if (plan.Count > 0)
+        await WriteEnvAsync(listenText, token, ct).ConfigureAwait(false);
+        IReadOnlyList<NodeClaim> claims = [];
+        if (nodes > 0)
         {
             using var client = new AtollApiClient(listen, token);
-            var join = await client.PostAsync<JoinTokenView>("api/v1/join-tokens",
-                new CreateJoinTokenRequest(plan.Count, "10m", null, "atoll up"), ct).ConfigureAwait(false);
-            foreach (var node in plan)
-            {
-                var port = FreePort();
-                Start(node.Name + "-sim",
-                [
-                    "sim", "--port", port.ToString(), "--model", LocalFleetPlan.Model, "--instance", node.Name,
-                    "--ttft", node.TtftMs.ToString(), "--itl", node.ItlMs.ToString(),
-                ]);
-                Start(node.Name,
-                [
-                    "agent", "--server", listenText, "--join-token", join.Token!, "--name", node.Name,
-                    "--provider", "local", "--region", "local", "--location", node.Location,
-                    "--instance-type", node.InstanceType, "--capacity-type", node.CapacityType, "--gpus", node.Gpus,
-                    "--label", "atoll.dev/fleet=up", "--state", Path.Combine(dataDir, "nodes", node.Name),
-                    "--model", $"{LocalFleetPlan.Model}=http://127.0.0.1:{port}",
-                ]);
-            }
+            // The quick start goes through the real provisioning path: a local provider, a pool, claims, bootstrap.
+            await client.PostAsync<ApplyResult>("api/v1/resources/apply",
+                new ApplyRequest(LocalFleetPlan.Resources(nodes, dataDir), ApplySet: "atoll-up"), ct).ConfigureAwait(false);
+            claims = await WaitForNodesAsync(client, server, ct).ConfigureAwait(false);
         }
-        await WriteEnvAsync(listenText, token, ct).ConfigureAwait(false);
-        PrintSummary(listenText, plan);
+        PrintSummary(listenText, claims);
         return await SuperviseAsync(server, ct).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
-        // Agents and simulators first (all at once), so that the server does not log them as lost while it is up.
-        var grace = TimeSpan.FromSeconds(5);
-        await Task.WhenAll(children.Skip(1).Select(c => c.StopAsync(grace))).ConfigureAwait(false);
-        await Task.WhenAll(children.Take(1).Select(c => c.StopAsync(grace))).ConfigureAwait(false);
+        // The server stops the local nodes it provisioned (its local provider owns their processes).
+        var grace = TimeSpan.FromSeconds(10);
+        await Task.WhenAll(children.Select(c => c.StopAsync(grace))).ConfigureAwait(false);
         foreach (var child in children)
         {
             child.Dispose();
@@ -70,13 +59,6 @@ internal sealed class LocalFleet(string dataDir, Uri listen, int nodes, string h
         var child = ChildProcess.Start(name, [.. arguments, "--exit-with-parent", parentPid], Path.Combine(LogDir, name + ".log"));
         children.Add(child);
         return child;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private async Task WaitReadyAsync(ChildProcess server, CancellationToken ct)
@@ -119,12 +101,29 @@ internal sealed class LocalFleet(string dataDir, Uri listen, int nodes, string h
         await writer.WriteAsync($"ATOLL_SERVER={server}\nATOLL_TOKEN={token}\nexport ATOLL_SERVER ATOLL_TOKEN\n".AsMemory(), ct).ConfigureAwait(false);
     }
 
-    private void PrintSummary(string server, IReadOnlyList<LocalFleetPlan.LocalNode> plan)
+    private async Task<IReadOnlyList<NodeClaim>> WaitForNodesAsync(AtollApiClient client, ChildProcess server, CancellationToken ct)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(90);
+        IReadOnlyList<NodeClaim> claims = [];
+        while (DateTimeOffset.UtcNow < deadline && !server.HasExited)
+        {
+            claims = (await client.GetAsync<ItemList<NodeClaim>>($"api/v1/claims?pool={LocalFleetPlan.PoolName}", ct).ConfigureAwait(false)).Items;
+            if (claims.Count(c => c.Phase == ClaimPhases.Initialized) >= nodes)
+            {
+                return claims;
+            }
+            await Task.Delay(300, ct).ConfigureAwait(false);
+        }
+        await Console.Error.WriteLineAsync($"warning: {claims.Count(c => c.Phase == ClaimPhases.Initialized)} of {nodes} nodes are ready after 90s; see `atoll get claims` and {LogDir}/").ConfigureAwait(false);
+        return claims;
+    }
+
+    private void PrintSummary(string server, IReadOnlyList<NodeClaim> claims)
     {
         Console.WriteLine($"Atoll is up: server {server} (data {dataDir})");
-        foreach (var node in plan)
+        foreach (var c in claims)
         {
-            Console.WriteLine($"  node {node.Name,-10} {node.Gpus,-16} {node.CapacityType,-10} {node.Location}  model {LocalFleetPlan.Model} (sim, first token {node.TtftMs} ms)");
+            Console.WriteLine($"  node {c.Name,-16} {c.GpuCount}x{c.GpuModel,-6} {c.CapacityType,-10} {c.Region,-8} ${c.PricePerHour:0.00}/h  {c.Phase}  model {LocalFleetPlan.Model} (sim)");
         }
         Console.WriteLine($"Logs: {LogDir}/");
         Console.WriteLine("Use it from another terminal:");

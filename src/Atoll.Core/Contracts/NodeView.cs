@@ -15,4 +15,5 @@ public sealed record NodeView(
     IReadOnlyList<NodeCondition> Conditions,
     DateTimeOffset RegisteredAt,
     DateTimeOffset LastHeartbeatAt,
-    string? AgentVersion);
+    string? AgentVersion,
+    string? Claim = null);

@@ -7,6 +7,7 @@ using Atoll.Storage.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Atoll.Server.Batch;
@@ -28,7 +29,7 @@ internal static class LeaseEndpoints
     }
 
     private static async Task<IResult> ClaimAsync(HttpContext http, IStateStore store, IObjectStore objects, WorkSignal work,
-        IOptions<ServerOptions> options, TimeProvider time)
+        IOptions<ServerOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         var node = http.User.FindFirst(AuthPolicies.NodeNameClaim)!.Value;
         var (request, error) = await JsonBody.ReadAsync<LeaseRequest>(http.Request, http.RequestAborted).ConfigureAwait(false);
@@ -52,12 +53,14 @@ internal static class LeaseEndpoints
                 return Results.Ok(Grant(lease, objects, settings));
             }
             var left = deadline - time.GetUtcNow();
-            if (left <= TimeSpan.Zero)
+            // A stopping server answers "no work" at once rather than holding its shutdown for the rest of the long poll.
+            if (left <= TimeSpan.Zero || lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 return Results.NoContent();
             }
             // Woken by work on this server; the 1 s bound covers work queued through another server.
-            await Task.WhenAny(next, Task.Delay(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), time, http.RequestAborted)).ConfigureAwait(false);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
+            await Task.WhenAny(next, Task.Delay(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), time, either.Token)).ConfigureAwait(false);
             http.RequestAborted.ThrowIfCancellationRequested();
         }
     }

@@ -21,6 +21,9 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>Files, batches and the chunk queue, in the same database.</summary>
     IBatchStore Batches { get; }
 
+    /// <summary>Fleet resources and node claims, in the same database.</summary>
+    IFleetStore Fleet { get; }
+
     /// <summary>Applies pending forward-only migrations; safe to call from several servers at once.</summary>
     Task MigrateAsync(CancellationToken ct);
 

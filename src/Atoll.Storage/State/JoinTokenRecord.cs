@@ -8,4 +8,5 @@ public sealed record JoinTokenRecord(
     DateTimeOffset ExpiresAt,
     string? Pool,
     string? Description,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    string? Claim = null);

@@ -18,19 +18,19 @@ internal sealed class NodeRegistration(DbConnection connection, DbTransaction tr
     private const string UpsertDeadNode =
         $"INSERT INTO nodes ({NodeRows.Columns}) VALUES (@name, @provider, @region, @location, @instance_type, " +
         "@capacity_type, @pool, @labels_json, @gpu_json, @models_json, @conditions_json, @registered_at, " +
-        "@last_heartbeat_at, @agent_version) " +
+        "@last_heartbeat_at, @agent_version, @claim) " +
         "ON CONFLICT (name) DO UPDATE SET provider = excluded.provider, region = excluded.region, " +
         "location = excluded.location, instance_type = excluded.instance_type, capacity_type = excluded.capacity_type, " +
         "pool = excluded.pool, labels_json = excluded.labels_json, gpu_json = excluded.gpu_json, " +
         "models_json = excluded.models_json, conditions_json = excluded.conditions_json, " +
         "registered_at = excluded.registered_at, last_heartbeat_at = excluded.last_heartbeat_at, " +
-        "agent_version = excluded.agent_version " +
+        "agent_version = excluded.agent_version, claim = excluded.claim " +
         "WHERE nodes.last_heartbeat_at < @alive_after";
 
     public async Task<RegistrationResult> RunAsync(
         string joinTokenHash, NodeView node, string credentialHash, DateTimeOffset now, DateTimeOffset aliveAfter, CancellationToken ct)
     {
-        var (refusal, pool) = await CheckTokenAsync(joinTokenHash, now, ct).ConfigureAwait(false);
+        var (refusal, pool, claim) = await CheckTokenAsync(joinTokenHash, now, ct).ConfigureAwait(false);
         if (refusal is { } refused)
         {
             return new RegistrationResult(refused);
@@ -41,11 +41,11 @@ internal sealed class NodeRegistration(DbConnection connection, DbTransaction tr
         if (spent == 0)
         {
             // Another server spent or deleted the token after our check; in read committed this re-read sees why.
-            var (again, _) = await CheckTokenAsync(joinTokenHash, now, ct).ConfigureAwait(false);
+            var (again, _, _) = await CheckTokenAsync(joinTokenHash, now, ct).ConfigureAwait(false);
             return new RegistrationResult(again ?? RegistrationOutcome.UsedUpToken);
         }
 
-        var stored = node with { Pool = pool, RegisteredAt = now, LastHeartbeatAt = now };
+        var stored = node with { Pool = pool, Claim = claim, RegisteredAt = now, LastHeartbeatAt = now };
         var parameters = NodeRows.Parameters(stored).Append(("@alive_after", DbCommands.ToUnixMs(aliveAfter))).ToArray();
         if (await DbCommands.ExecuteAsync(connection, transaction, UpsertDeadNode, ct, parameters).ConfigureAwait(false) == 0)
         {
@@ -77,11 +77,11 @@ internal sealed class NodeRegistration(DbConnection connection, DbTransaction tr
         }
     }
 
-    /// <summary>Why the token cannot be used (null when it can) and the pool it puts nodes in.</summary>
-    private async Task<(RegistrationOutcome? Refusal, string? Pool)> CheckTokenAsync(string tokenHash, DateTimeOffset now, CancellationToken ct)
+    /// <summary>Why the token cannot be used (null when it can), the pool it puts nodes in and the claim it is bound to.</summary>
+    private async Task<(RegistrationOutcome? Refusal, string? Pool, string? Claim)> CheckTokenAsync(string tokenHash, DateTimeOffset now, CancellationToken ct)
     {
         var command = DbCommands.Create(connection, transaction,
-            "SELECT uses_left, expires_at, pool FROM join_tokens WHERE token_hash = @token_hash", ("@token_hash", tokenHash));
+            "SELECT uses_left, expires_at, pool, claim FROM join_tokens WHERE token_hash = @token_hash", ("@token_hash", tokenHash));
         await using (command.ConfigureAwait(false))
         {
             var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -89,16 +89,17 @@ internal sealed class NodeRegistration(DbConnection connection, DbTransaction tr
             {
                 if (!await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    return (RegistrationOutcome.UnknownToken, null);
+                    return (RegistrationOutcome.UnknownToken, null, null);
                 }
                 var usesLeft = reader.GetInt32(0);
                 var expiresAt = reader.GetInt64(1);
                 var pool = DbCommands.NullableString(reader, 2);
+                var claim = DbCommands.NullableString(reader, 3);
                 if (expiresAt <= DbCommands.ToUnixMs(now))
                 {
-                    return (RegistrationOutcome.ExpiredToken, pool);
+                    return (RegistrationOutcome.ExpiredToken, pool, claim);
                 }
-                return usesLeft <= 0 ? (RegistrationOutcome.UsedUpToken, pool) : (null, pool);
+                return usesLeft <= 0 ? (RegistrationOutcome.UsedUpToken, pool, claim) : (null, pool, claim);
             }
         }
     }

@@ -9,7 +9,7 @@ internal static class NodeRows
 {
     public const string Columns =
         "name, provider, region, location, instance_type, capacity_type, pool, labels_json, gpu_json, models_json, " +
-        "conditions_json, registered_at, last_heartbeat_at, agent_version";
+        "conditions_json, registered_at, last_heartbeat_at, agent_version, claim";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -31,6 +31,7 @@ internal static class NodeRows
         ("@registered_at", DbCommands.ToUnixMs(node.RegisteredAt)),
         ("@last_heartbeat_at", DbCommands.ToUnixMs(node.LastHeartbeatAt)),
         ("@agent_version", node.AgentVersion),
+        ("@claim", node.Claim),
     ];
 
     /// <summary>Reads the current row, whose columns are <see cref="Columns"/> in that order.</summary>
@@ -48,7 +49,8 @@ internal static class NodeRows
         Conditions: FromJson<List<NodeCondition>>(reader, 10),
         RegisteredAt: DbCommands.FromUnixMs(reader.GetInt64(11)),
         LastHeartbeatAt: DbCommands.FromUnixMs(reader.GetInt64(12)),
-        AgentVersion: DbCommands.NullableString(reader, 13));
+        AgentVersion: DbCommands.NullableString(reader, 13),
+        Claim: DbCommands.NullableString(reader, 14));
 
     private static T FromJson<T>(DbDataReader reader, int ordinal)
     {

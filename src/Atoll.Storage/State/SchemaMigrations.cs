@@ -130,5 +130,37 @@ internal static class SchemaMigrations
             """,
             "CREATE INDEX ix_batch_chunks_state ON batch_chunks (state, lease_expires_at)",
         ]),
+        new(4, "fleet resources and node claims",
+        [
+            """
+            CREATE TABLE resources (
+                kind TEXT NOT NULL,
+                name TEXT NOT NULL,
+                spec_json TEXT NOT NULL,
+                labels_json TEXT NULL,
+                status_json TEXT NULL,
+                apply_set TEXT NULL,
+                generation BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (kind, name)
+            )
+            """,
+            """
+            CREATE TABLE node_claims (
+                name TEXT PRIMARY KEY,
+                pool TEXT NOT NULL,
+                phase TEXT NOT NULL,
+                version BIGINT NOT NULL,
+                data_json TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX ix_node_claims_pool_phase ON node_claims (pool, phase)",
+            "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "ALTER TABLE join_tokens ADD COLUMN claim TEXT NULL",
+            "ALTER TABLE nodes ADD COLUMN claim TEXT NULL",
+        ]),
     ];
 }

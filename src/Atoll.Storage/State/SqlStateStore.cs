@@ -18,11 +18,14 @@ internal sealed class SqlStateStore : IStateStore
         _migrator = new SchemaMigrator(dialect, migrations ?? SchemaMigrations.All, time ?? TimeProvider.System);
         ApiKeys = new SqlApiKeyStore(dialect);
         Batches = new SqlBatchStore(dialect);
+        Fleet = new SqlFleetStore(dialect);
     }
 
     public IApiKeyStore ApiKeys { get; }
 
     public IBatchStore Batches { get; }
+
+    public IFleetStore Fleet { get; }
 
     public string Engine => _dialect.Engine;
 
@@ -63,11 +66,11 @@ internal sealed class SqlStateStore : IStateStore
 
     public Task AddJoinTokenAsync(JoinTokenRecord token, CancellationToken ct) =>
         ExecuteAsync(
-            "INSERT INTO join_tokens (id, token_hash, uses_left, expires_at, pool, description, created_at) " +
-            "VALUES (@id, @token_hash, @uses_left, @expires_at, @pool, @description, @created_at)", ct,
+            "INSERT INTO join_tokens (id, token_hash, uses_left, expires_at, pool, description, created_at, claim) " +
+            "VALUES (@id, @token_hash, @uses_left, @expires_at, @pool, @description, @created_at, @claim)", ct,
             ("@id", token.Id), ("@token_hash", token.TokenHash), ("@uses_left", token.UsesLeft),
             ("@expires_at", DbCommands.ToUnixMs(token.ExpiresAt)), ("@pool", token.Pool),
-            ("@description", token.Description), ("@created_at", DbCommands.ToUnixMs(token.CreatedAt)));
+            ("@description", token.Description), ("@created_at", DbCommands.ToUnixMs(token.CreatedAt)), ("@claim", token.Claim));
 
     public async Task<IReadOnlyList<JoinTokenRecord>> ListJoinTokensAsync(CancellationToken ct)
     {
@@ -75,11 +78,12 @@ internal sealed class SqlStateStore : IStateStore
         await using (connection.ConfigureAwait(false))
         {
             return await DbCommands.QueryAsync(connection, null,
-                "SELECT id, token_hash, uses_left, expires_at, pool, description, created_at FROM join_tokens " +
+                "SELECT id, token_hash, uses_left, expires_at, pool, description, created_at, claim FROM join_tokens " +
                 $"ORDER BY created_at, id{_dialect.OrdinalCollation}",
                 reader => new JoinTokenRecord(
                     reader.GetString(0), reader.GetString(1), reader.GetInt32(2), DbCommands.FromUnixMs(reader.GetInt64(3)),
-                    DbCommands.NullableString(reader, 4), DbCommands.NullableString(reader, 5), DbCommands.FromUnixMs(reader.GetInt64(6))),
+                    DbCommands.NullableString(reader, 4), DbCommands.NullableString(reader, 5), DbCommands.FromUnixMs(reader.GetInt64(6)),
+                    DbCommands.NullableString(reader, 7)),
                 ct).ConfigureAwait(false);
         }
     }
