@@ -7,7 +7,11 @@
 # Uses only 127.0.0.1 and free ports, stops everything it started, and kills itself after BENCH_MAX_SECONDS.
 # Settings (env): BENCH_DURATION (s per wrk run, 15), BENCH_FAILOVER_DURATION (10), BENCH_KILL_AT (3),
 #   BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_TTFT_REQUESTS (600), BENCH_MAX_SECONDS (600, after the build),
-#   BENCH_KEEP=1 keeps logs, BENCH_REV=<commit> benchmarks a clean build of that commit instead of the working tree.
+#   BENCH_WARM (s of unmeasured load before each measured run, 10), BENCH_KEEP=1 keeps logs,
+#   BENCH_REV=<commit> benchmarks a clean build of that commit instead of the working tree,
+#   BENCH_BUILT=<text> describes the build in the report (for a tree that is not a git checkout).
+# Section 1 also reports CPU time per request of each proxy (all its processes, workers included), of the sims and
+# of wrk, from /proc before and after the measured run: less sensitive to a busy machine than latency.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,11 +23,12 @@ CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 TTFT_REQUESTS=${BENCH_TTFT_REQUESTS:-600}
 MAX_SECONDS=${BENCH_MAX_SECONDS:-600}
+WARM=${BENCH_WARM:-10}
 MODEL=bench-model
 DATE=$(date -u +%Y-%m-%d)
 OUT=${BENCH_OUT:-$root/bench/results/gateway-$DATE.md}
 COMMAND="$0${*:+ $*}"
-for v in BENCH_REV BENCH_DURATION BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
+for v in BENCH_REV BENCH_DURATION BENCH_WARM BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
   if [ -n "${!v:-}" ]; then COMMAND="$v=${!v} $COMMAND"; fi
 done
 
@@ -75,7 +80,11 @@ else
   log "building atoll (Release, working tree)"
   "$root/atoll" --help >/dev/null
   cp -a "$root/src/Atoll.Cli/bin/Release/net10.0" "$tmp/atoll-bin"
-  BUILT="working tree at $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src 2>/dev/null && [ -z "$(git -C "$root" status --porcelain -- src)" ] || echo ' + uncommitted changes under src/')"
+  if [ -n "${BENCH_BUILT:-}" ]; then
+    BUILT=$BENCH_BUILT
+  else
+    BUILT="working tree at $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src 2>/dev/null && [ -z "$(git -C "$root" status --porcelain -- src)" ] || echo ' + uncommitted changes under src/')"
+  fi
 fi
 ATOLL="$tmp/atoll-bin/atoll"
 [ -x "$ATOLL" ] || die "no atoll binary at $ATOLL"
@@ -86,6 +95,22 @@ watchdog=$!
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+HZ=$(getconf CLK_TCK)
+cputicks() { # cputicks PID...: utime+stime (clock ticks) of the processes and their live descendants
+  local all=("$@") i=0 c p line sum=0
+  while [ $i -lt ${#all[@]} ]; do
+    for c in $(cat "/proc/${all[$i]}/task/"*/children 2>/dev/null); do all+=("$c"); done
+    i=$((i + 1))
+  done
+  for p in "${all[@]}"; do
+    line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    line=${line##*) }
+    read -r -a f <<<"$line"
+    sum=$((sum + f[11] + f[12]))
+  done
+  echo $sum
+}
 
 # stop PID...: ends processes this script started (by id) and drops them from the list.
 stop() {
@@ -250,11 +275,16 @@ start_proxy() {
 }
 
 declare -A R # results: R[key.field]
-# run_wrk KEY URL SECONDS [KILL_PID KILL_AT]: measured wrk run; fields rps p50 p99 requests status sock
+# run_wrk KEY URL SECONDS [KILL_PID KILL_AT]: measured wrk run; fields rps p50 p99 requests status sock, and with
+# CPU_PROXY / CPU_SIMS set (pid lists) cpu_proxy cpu_sims cpu_wrk in ms per request
 run_wrk() {
   local key=$1 url=$2 secs=$3 kill_pid=${4:-} kill_at=${5:-}
   local out="$tmp/wrk-$key.txt"
   if [ -n "$kill_pid" ]; then ( sleep "$kill_at"; kill -KILL "$kill_pid" 2>/dev/null ) & fi
+  local p0=0 s0=0 w0=0 wpid
+  [ -n "${CPU_PROXY:-}" ] && p0=$(cputicks $CPU_PROXY)
+  [ -n "${CPU_SIMS:-}" ] && s0=$(cputicks $CPU_SIMS)
+  w0=$(awk '{print $16 + $17}' /proc/$$/stat) # CPU of this shell's waited-for children: wrk, once it has ended
   BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout $((secs + 30)) \
     wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 10s --latency -s "$here/chat.lua" "$url/v1/chat/completions" >"$out" 2>&1 \
     || die "wrk $key: $(tail -3 "$out")"
@@ -262,13 +292,26 @@ run_wrk() {
   local kv k v
   for kv in ${line#BENCH }; do k=${kv%%=*}; v=${kv#*=}; R[$key.$k]=$v; done
   R[$key.sock]=$(( ${R[$key.connect]} + ${R[$key.read]} + ${R[$key.write]} + ${R[$key.timeout]} ))
-  RAW+="$key: $line"$'\n'
-  log "$key: ${R[$key.rps]} req/s, p50 ${R[$key.p50_ms]} ms, p99 ${R[$key.p99_ms]} ms, non-2xx ${R[$key.status]}, socket errors ${R[$key.sock]}"
+  local cpu=""
+  if [ -n "${CPU_PROXY:-}" ] || [ -n "${CPU_SIMS:-}" ]; then
+    local p1=0 s1=0 w1
+    [ -n "${CPU_PROXY:-}" ] && p1=$(cputicks $CPU_PROXY)
+    [ -n "${CPU_SIMS:-}" ] && s1=$(cputicks $CPU_SIMS)
+    w1=$(awk '{print $16 + $17}' /proc/$$/stat)
+    ms() { awk -v t="$1" -v n="${R[$key.requests]}" -v hz="$HZ" 'BEGIN { printf "%.4f", t * 1000 / hz / (n > 0 ? n : 1) }'; }
+    R[$key.cpu_proxy]=$(ms $((p1 - p0)))
+    R[$key.cpu_sims]=$(ms $((s1 - s0)))
+    R[$key.cpu_wrk]=$(ms $((w1 - w0)))
+    [ -z "${CPU_PROXY:-}" ] && R[$key.cpu_proxy]="—"
+    cpu=" cpu_ms_per_req: proxy=${R[$key.cpu_proxy]} sims=${R[$key.cpu_sims]} wrk=${R[$key.cpu_wrk]}"
+  fi
+  RAW+="$key: $line$cpu"$'\n'
+  log "$key: ${R[$key.rps]} req/s, p50 ${R[$key.p50_ms]} ms, p99 ${R[$key.p99_ms]} ms, non-2xx ${R[$key.status]}, socket errors ${R[$key.sock]}$cpu"
 }
 
-warm() { # warm URL: unmeasured 10 s run (JIT tiers, thread pool, connection pools), the same for every target
-  BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout 30 \
-    wrk -t"$THREADS" -c"$CONNS" -d10s --timeout 10s -s "$here/chat.lua" "$1/v1/chat/completions" >/dev/null 2>&1 || true
+warm() { # warm URL: unmeasured run of BENCH_WARM s (JIT tiers, thread pool, connection pools), the same for every target
+  BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout $((WARM + 20)) \
+    wrk -t"$THREADS" -c"$CONNS" -d"${WARM}s" --timeout 10s -s "$here/chat.lua" "$1/v1/chat/completions" >/dev/null 2>&1 || true
 }
 
 RAW=""
@@ -284,26 +327,31 @@ SIM_FIXED=(--itl 0 --jitter 0 --prefill-per-token 0 --max-num-seqs 256 --max-wai
 measure_set() { # measure_set PREFIX BACKEND-COUNT PORTS...  (single-backend sets include "direct")
   local prefix=$1 n=$2; shift 2
   local kind
+  CPU_SIMS="${SIM_PIDS_NOW[*]}"
   if [ "$n" = 1 ]; then
-    warm "http://127.0.0.1:$1"; run_wrk "$prefix.direct" "http://127.0.0.1:$1" "$DURATION"
+    warm "http://127.0.0.1:$1"; CPU_PROXY="" run_wrk "$prefix.direct" "http://127.0.0.1:$1" "$DURATION"
   fi
   for kind in atoll nginx haproxy; do
     start_proxy "$kind" "$prefix-$kind" 256 "$@"
     warm "$PROXY_URL"
-    run_wrk "$prefix.$kind" "$PROXY_URL" "$DURATION"
+    CPU_PROXY="${PROXY_PIDS[*]}" run_wrk "$prefix.$kind" "$PROXY_URL" "$DURATION"
     stop "${PROXY_PIDS[@]}"
   done
+  CPU_SIMS=""
 }
 
 log "1a. latency overhead: one sim with --ttft 50 (64 in flight, CPU not saturated)"
 start_sims 1 lat --ttft 50 "${SIM_FIXED[@]}"
+SIM_PIDS_NOW=("${SIM_PIDS[@]}")
 measure_set lat 1 "${SIM_PORTS[@]}"
 stop "${SIM_PIDS[@]}"
 
 log "1b. saturation: sims with --ttft 5 (CPU-bound on this machine)"
 start_sims 4 sat --ttft 5 "${SIM_FIXED[@]}"
 all4=("${SIM_PORTS[@]}"); sat_pids=("${SIM_PIDS[@]}")
+SIM_PIDS_NOW=("${sat_pids[0]}")
 measure_set sat1 1 "${all4[0]}"
+SIM_PIDS_NOW=("${sat_pids[@]}")
 measure_set sat4 4 "${all4[@]}"
 stop "${sat_pids[@]}"
 
@@ -349,8 +397,8 @@ row() { # row KEY LABEL BACKENDS DIRECT-KEY
   local k=$1 over="—"
   [ -n "${4:-}" ] && [ "$4" != "$k" ] && over=$(sub "${R[$k.p99_ms]}" "${R[$4.p99_ms]}")
   [ "${4:-}" = "$k" ] && over="(baseline)"
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$k.rps]}")" "$(f "${R[$k.p50_ms]}")" "$(f "${R[$k.p99_ms]}")" "$over" \
-    "$(( ${R[$k.status]} + ${R[$k.sock]} ))"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$k.rps]}")" "$(f "${R[$k.p50_ms]}")" "$(f "${R[$k.p99_ms]}")" "$over" \
+    "$(( ${R[$k.status]} + ${R[$k.sock]} ))" "${R[$k.cpu_proxy]:-—}" "${R[$k.cpu_sims]:-—}"
 }
 verdict() { if [ "$1" = 1 ]; then echo "MET"; else echo "MISSED"; fi; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
@@ -361,21 +409,23 @@ ratio=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-rr-stream.st
 ratio_lc=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-stream.steady_mean_ms]}" 'BEGIN { printf "%.2f", a / b }')
 
 table=$(
-  echo "### 1. Overhead and throughput — non-streaming, wrk -t$THREADS -c$CONNS, ${DURATION}s per row"
+  echo "### 1. Overhead and throughput — non-streaming, wrk -t$THREADS -c$CONNS, ${DURATION}s per row after ${WARM}s of warm-up"
   echo
-  echo "| Target | Backends | Requests/s | p50 ms | p99 ms | p99 over direct ms | Errors |"
-  echo "|---|---|---:|---:|---:|---:|---:|"
-  echo "| **1a. latency: sim --ttft 50 (64 in flight, CPU not saturated)** | | | | | | |"
+  echo "CPU columns: CPU time (user+system) per request of the proxy's processes and of the sims, during the measured run."
+  echo
+  echo "| Target | Backends | Requests/s | p50 ms | p99 ms | p99 over direct ms | Errors | Proxy CPU ms/req | Sims CPU ms/req |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| **1a. latency: sim --ttft 50 (64 in flight, CPU not saturated)** | | | | | | | | |"
   row lat.direct direct "1 sim" lat.direct
   row lat.atoll Atoll "1 sim" lat.direct
   row lat.nginx nginx "1 sim" lat.direct
   row lat.haproxy HAProxy "1 sim" lat.direct
-  echo "| **1b. saturation: sim --ttft 5, one backend (CPU-bound)** | | | | | | |"
+  echo "| **1b. saturation: sim --ttft 5, one backend (CPU-bound)** | | | | | | | | |"
   row sat1.direct direct "1 sim" sat1.direct
   row sat1.atoll Atoll "1 sim" sat1.direct
   row sat1.nginx nginx "1 sim" sat1.direct
   row sat1.haproxy HAProxy "1 sim" sat1.direct
-  echo "| **1c. throughput: sim --ttft 5, four backends (same 4 sims)** | | | | | | |"
+  echo "| **1c. throughput: sim --ttft 5, four backends (same 4 sims)** | | | | | | | | |"
   row sat4.atoll Atoll "4 sims"
   row sat4.nginx "nginx least_conn" "4 sims"
   row sat4.haproxy "HAProxy leastconn" "4 sims"

@@ -80,6 +80,9 @@ public static class AtollServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // The gateway's forwarded /v1 operations first: they need none of routing, status pages, HTTP metrics or auth.
+        app.UseOpenAiGateway();
+        app.UseRouting();
         app.UseStatusCodePages();
         app.UseMiddleware<HttpMetricsMiddleware>();
         app.UseAuthentication();

@@ -65,17 +65,20 @@ public sealed class EndpointPicker
     public PickResult Pick(RoutingRequest request, IReadOnlyList<RoutableEndpoint> endpoints)
     {
         var now = time.GetUtcNow();
-        var buffer = ArrayPool<RoutableEndpoint>.Shared.Rent(Math.Max(1, endpoints.Count));
+        // Runs per request: a handful of endpoints fit in a buffer on the stack, more borrow one from the pool.
+        var small = default(CandidateBuffer);
+        RoutableEndpoint[]? rented = endpoints.Count > CandidateBuffer.Size ? ArrayPool<RoutableEndpoint>.Shared.Rent(endpoints.Count) : null;
+        var buffer = rented is null ? (Span<RoutableEndpoint>)small : rented;
         try
         {
             var counts = Filter(request, endpoints, now, buffer);
             if (counts.Candidates == 0)
                 return PickResult.NotPicked(counts.Saturated > 0 ? PickOutcome.AllSaturated : PickOutcome.NoEndpoints, counts);
 
-            var candidates = buffer.AsSpan(0, counts.Candidates);
+            var candidates = buffer[..counts.Candidates];
             var size = candidates.Length * scorers.Length;
-            double[]? rented = null;
-            var scores = size <= StackScores ? stackalloc double[size] : (rented = ArrayPool<double>.Shared.Rent(size)).AsSpan(0, size);
+            double[]? rentedScores = null;
+            var scores = size <= StackScores ? stackalloc double[size] : (rentedScores = ArrayPool<double>.Shared.Rent(size)).AsSpan(0, size);
             try
             {
                 var best = Score(request, new ScoringContext(now, candidates), scores, out var bestTotal);
@@ -88,17 +91,18 @@ public sealed class EndpointPicker
             }
             finally
             {
-                if (rented is not null)
-                    ArrayPool<double>.Shared.Return(rented);
+                if (rentedScores is not null)
+                    ArrayPool<double>.Shared.Return(rentedScores);
             }
         }
         finally
         {
-            ArrayPool<RoutableEndpoint>.Shared.Return(buffer, clearArray: true);
+            if (rented is not null)
+                ArrayPool<RoutableEndpoint>.Shared.Return(rented, clearArray: true);
         }
     }
 
-    private static FilterCounts Filter(RoutingRequest request, IReadOnlyList<RoutableEndpoint> endpoints, DateTimeOffset now, RoutableEndpoint[] candidates)
+    private static FilterCounts Filter(RoutingRequest request, IReadOnlyList<RoutableEndpoint> endpoints, DateTimeOffset now, Span<RoutableEndpoint> candidates)
     {
         int serving = 0, notReady = 0, unhealthy = 0, ejected = 0, excluded = 0, saturated = 0, n = 0;
         for (var i = 0; i < endpoints.Count; i++)
@@ -154,6 +158,15 @@ public sealed class EndpointPicker
             }
         }
         return best;
+    }
+
+    /// <summary>Room for the candidates of a pick among a few endpoints, on the stack.</summary>
+    [System.Runtime.CompilerServices.InlineArray(Size)]
+    private struct CandidateBuffer
+    {
+        public const int Size = 8;
+
+        private RoutableEndpoint element;
     }
 
     private int NextInt(int exclusiveMax)

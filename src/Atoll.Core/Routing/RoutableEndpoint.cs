@@ -11,12 +11,15 @@ public sealed class RoutableEndpoint
 
     public const int DefaultCapacity = 16;
 
+    private const int MaxResolvedRoutes = 16;
+
     private readonly int capacity = DefaultCapacity;
     private int inFlight;
     private long rttTicks = -1;
     private QueueSample? queue;
     private volatile bool nodeReady;
     private volatile bool serverHealthy;
+    private (string Path, Uri Uri)[] resolved = [];
 
     public RoutableEndpoint(string id, string model, Uri url, TimeProvider time, EjectionOptions? ejection = null)
     {
@@ -36,6 +39,26 @@ public sealed class RoutableEndpoint
 
     /// <summary>OpenAI-compatible base URL of the model server.</summary>
     public Uri Url { get; }
+
+    /// <summary>
+    /// <paramref name="relative"/> (e.g. <c>v1/chat/completions</c>) under <see cref="Url"/>. Cached: a route is
+    /// resolved once, not parsed again per request.
+    /// </summary>
+    public Uri Resolve(string relative)
+    {
+        var known = Volatile.Read(ref resolved);
+        foreach (var (path, uri) in known)
+        {
+            if (ReferenceEquals(path, relative) || string.Equals(path, relative, StringComparison.Ordinal))
+                return uri;
+        }
+        var added = new Uri(Url, relative);
+        // Racing adds may drop one another's entry: it is only resolved again. Callers use a few fixed routes; the
+        // cap keeps a caller with ever-new paths from growing the list.
+        if (known.Length < MaxResolvedRoutes)
+            Volatile.Write(ref resolved, [.. known, (relative, added)]);
+        return added;
+    }
 
     public string? Node { get; init; }
 

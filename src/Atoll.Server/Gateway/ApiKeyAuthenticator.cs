@@ -7,8 +7,8 @@ namespace Atoll.Server.Gateway;
 
 /// <summary>
 /// Resolves the bearer of an OpenAI request to an API key (or the admin token, which may do anything). Lookups are
-/// cached for a few seconds, hits and misses alike, so the hot path does not touch the store; a deleted key stops
-/// working within that time.
+/// cached for a few seconds by the Authorization header, hits and misses alike, so the hot path neither hashes nor
+/// touches the store; a deleted key stops working within that time.
 /// </summary>
 internal sealed class ApiKeyAuthenticator(IStateStore store, TimeProvider time)
 {
@@ -23,16 +23,17 @@ internal sealed class ApiKeyAuthenticator(IStateStore store, TimeProvider time)
         {
             return (null, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' (create one with `atoll keys create`).");
         }
-        var hash = Tokens.Hash(header[7..].Trim());
+        // Cached by the header as sent, so a repeated key costs a dictionary lookup, not a SHA-256 and a substring.
         var now = time.GetUtcNow();
-        if (!cache.TryGetValue(hash, out var cached) || cached.Until <= now)
+        if (!cache.TryGetValue(header, out var cached) || cached.Until <= now)
         {
+            var hash = Tokens.Hash(header[7..].Trim());
             cached = (await LookUpAsync(hash, ct).ConfigureAwait(false), now + CacheFor);
             if (cache.Count > 100_000)
             {
                 cache.Clear();
             }
-            cache[hash] = cached;
+            cache[header] = cached;
         }
         return cached.Caller is null
             ? (null, "Incorrect API key provided. Create one with `atoll keys create --name NAME`.")

@@ -30,7 +30,7 @@ internal sealed class GatewayHandler(
             return;
         }
         var settings = options.Value;
-        var body = await BoundedBody.ReadAsync(context.Request, settings.MaxBodyBytes, ct).ConfigureAwait(false);
+        var body = await ReadBodyAsync(context.Request, settings.MaxBodyBytes, ct).ConfigureAwait(false);
         if (body is null)
         {
             await OpenAiErrors.WriteAsync(context, 413, $"Request body is over the gateway's limit of {settings.MaxBodyBytes} bytes.",
@@ -50,25 +50,48 @@ internal sealed class GatewayHandler(
                 .ConfigureAwait(false);
             return;
         }
-        if (limiter.TryAdmit(caller, request.PromptChars / 4) is { } wait)
+        if (limiter.TryAdmit(caller, (int)Math.Min(int.MaxValue, request.PromptBytes / 4)) is { } wait)
         {
             await OpenAiErrors.WriteAsync(context, 429, $"Rate limit reached for API key '{caller.Name}'. Try again in {wait.TotalSeconds:0.#}s.",
                 "requests", "rate_limit_exceeded", null, wait).ConfigureAwait(false);
             return;
         }
 
-        var (endpoint, code, tokens) = await RouteAsync(context, request, path, body, started).ConfigureAwait(false);
+        var latency = metrics.Latency(request.Model);
+        var (endpoint, code, tokens) = await RouteAsync(context, request, path, body, new FirstByteTimer(latency.FirstToken, started)).ConfigureAwait(false);
         limiter.Charge(caller, tokens);
-        metrics.Requests.WithLabels(request.Model, endpoint ?? "none", code).Inc();
-        metrics.Duration.WithLabels(request.Model).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        metrics.CountRequest(request.Model, endpoint ?? "none", code);
+        latency.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>
+    /// The request body in one array of its exact size when the client sent a Content-Length (as the SDKs do), or
+    /// null when it is over <paramref name="max"/> bytes.
+    /// </summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, long max, CancellationToken ct)
+    {
+        if (request.ContentLength is not { } length)
+        {
+            return await BoundedBody.ReadAsync(request, max, ct).ConfigureAwait(false);
+        }
+        if (length > max)
+        {
+            return null;
+        }
+        var body = new byte[length];
+        // Kestrel fails the read if the client sends fewer bytes than it declared.
+        await request.Body.ReadExactlyAsync(body, ct).ConfigureAwait(false);
+        return body;
     }
 
     private async Task<(string? Endpoint, string Code, int Tokens)> RouteAsync(
-        HttpContext context, GatewayRequest request, string path, byte[] body, long started)
+        HttpContext context, GatewayRequest request, string path, byte[] body, FirstByteTimer firstByte)
     {
         var settings = options.Value;
-        var routing = RoutingRequest.ForPrompt(request.Model, request.Prompt, settings.Location);
-        var signal = signals.GetOrAdd(request.Model, _ => new CapacitySignal(settings.MaxQueuedRequests));
+        var routing = new RoutingRequest(request.Model) { PrefixHashes = request.PrefixHashes, ClientLocation = settings.Location };
+        var signal = signals.TryGetValue(request.Model, out var known)
+            ? known
+            : signals.GetOrAdd(request.Model, static (_, max) => new CapacitySignal(max), settings.MaxQueuedRequests);
         var queueDeadline = time.GetUtcNow() + settings.QueueTimeout;
         budget.RecordRequest();
         string? lastProblem = null;
@@ -107,15 +130,14 @@ internal sealed class GatewayHandler(
             {
                 continue; // another request took its last slot since the pick: pick again
             }
-            var result = await forwarder.ForwardAsync(context, endpoint, path, body, request.Stream,
-                () => metrics.FirstToken.WithLabels(request.Model).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds)).ConfigureAwait(false);
+            var result = await forwarder.ForwardAsync(context, endpoint, path, body, request.Stream, firstByte).ConfigureAwait(false);
             slot.Dispose(); // before waking the queue, so a waiter finds the slot free
             signal.Release();
             switch (result.Outcome)
             {
                 case AttemptOutcome.Answered:
                     endpoint.Health.RecordSuccess();
-                    return (endpoint.Id, result.Status.ToString(), result.CompletionTokens);
+                    return (endpoint.Id, GatewayMetrics.Code(result.Status), result.CompletionTokens);
                 case AttemptOutcome.ClientGone:
                     return (endpoint.Id, "499", result.CompletionTokens);
                 case AttemptOutcome.StreamBroken:
@@ -142,7 +164,7 @@ internal sealed class GatewayHandler(
                     .ConfigureAwait(false);
                 return (lastEndpoint, "502", 0);
             }
-            metrics.Retries.WithLabels(request.Model, result.Status > 0 ? result.Status.ToString() : "connect_or_timeout").Inc();
+            metrics.Retries.WithLabels(request.Model, result.Status > 0 ? GatewayMetrics.Code(result.Status) : "connect_or_timeout").Inc();
         }
     }
 

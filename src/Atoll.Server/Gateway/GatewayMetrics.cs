@@ -1,14 +1,23 @@
+using System.Collections.Concurrent;
 using Atoll.Server.Observability;
 using Prometheus;
 
 namespace Atoll.Server.Gateway;
 
-/// <summary>Gateway series in the server's registry: requests, latency, retries, ejections, in-flight, queue.</summary>
+/// <summary>
+/// Gateway series in the server's registry: requests, latency, retries, ejections, in-flight, queue. The labelled
+/// children used per request are looked up once and kept (prometheus-net's own lookup allocates per call), and no
+/// exemplars are recorded (they would be read from the trace context per observation).
+/// </summary>
 internal sealed class GatewayMetrics
 {
+    private readonly ConcurrentDictionary<(string Model, string Endpoint, string Code), Counter.Child> requests = new();
+    private readonly ConcurrentDictionary<string, (Histogram.Child FirstToken, Histogram.Child Duration)> latency = new(StringComparer.Ordinal);
+
     public GatewayMetrics(ServerMetrics server, EndpointRegistry registry, TimeProvider time)
     {
         var factory = Metrics.WithCustomRegistry(server.Registry);
+        factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
         Requests = factory.CreateCounter("atoll_gateway_requests_total", "Gateway requests by model, endpoint and final status code.",
             new CounterConfiguration { LabelNames = ["model", "endpoint", "code"] });
         FirstToken = factory.CreateHistogram("atoll_gateway_time_to_first_token_seconds",
@@ -50,4 +59,36 @@ internal sealed class GatewayMetrics
     public Counter Ejections { get; }
 
     public Gauge Queued { get; }
+
+    /// <summary>Counts one finished request. Label sets are few (models × endpoints × codes) and kept once seen.</summary>
+    public void CountRequest(string model, string endpoint, string code)
+    {
+        if (!requests.TryGetValue((model, endpoint, code), out var child))
+        {
+            child = requests.GetOrAdd((model, endpoint, code), static (key, counter) => counter.WithLabels(key.Model, key.Endpoint, key.Code), Requests);
+        }
+        child.Inc();
+    }
+
+    /// <summary>The time-to-first-token and duration histograms of <paramref name="model"/>.</summary>
+    public (Histogram.Child FirstToken, Histogram.Child Duration) Latency(string model) =>
+        latency.TryGetValue(model, out var children)
+            ? children
+            : latency.GetOrAdd(model, static (m, self) => (self.FirstToken.WithLabels(m), self.Duration.WithLabels(m)), this);
+
+    /// <summary>The label text of an HTTP status code; the usual ones without allocating.</summary>
+    public static string Code(int status) => status switch
+    {
+        200 => "200",
+        400 => "400",
+        401 => "401",
+        404 => "404",
+        413 => "413",
+        429 => "429",
+        499 => "499",
+        500 => "500",
+        502 => "502",
+        503 => "503",
+        _ => status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 }

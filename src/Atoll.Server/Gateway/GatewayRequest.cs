@@ -1,84 +1,215 @@
-using System.Text;
+using System.Buffers;
 using System.Text.Json;
+using Atoll.Core.Routing;
 
 namespace Atoll.Server.Gateway;
 
 /// <summary>
-/// What the gateway reads from an OpenAI request body to route it: the model, whether it streams, and the prompt
-/// text whose prefix drives cache affinity. The body itself is forwarded untouched.
+/// What the gateway reads from an OpenAI request body to route it: the model, whether it streams, and the block
+/// hashes of the prompt text that drive prefix affinity. The body itself is forwarded untouched.
 /// </summary>
-internal sealed record GatewayRequest(string Model, bool Stream, string Prompt, int PromptChars)
+/// <param name="PrefixHashes">
+/// <see cref="PrefixHasher.HashUtf8"/> of the prompt text: for chat, each message as <c>role: content\n</c> (content
+/// parts' <c>text</c> one per line); for completions and embeddings, each string of the prompt/input on its own line.
+/// </param>
+/// <param name="PromptBytes">Length of that prompt text in UTF-8 bytes (for token estimates).</param>
+internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixHashes, long PromptBytes)
 {
-    /// <summary>Parses <paramref name="body"/> for <paramref name="kind"/>; on bad input returns the OpenAI-style complaint.</summary>
-    public static (GatewayRequest? Request, string? Error, string? Param) Parse(ReadOnlyMemory<byte> body, GatewayRoute kind)
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
+
+    /// <summary>
+    /// Parses <paramref name="body"/> for <paramref name="kind"/>; on bad input returns the OpenAI-style complaint.
+    /// One pass of a <see cref="Utf8JsonReader"/> over the body: no document, no strings but the model name; the
+    /// prompt is hashed from the JSON's bytes as it is read.
+    /// </summary>
+    public static (GatewayRequest? Request, string? Error, string? Param) Parse(ReadOnlySpan<byte> body, GatewayRoute kind)
     {
-        JsonDocument doc;
+        var field = kind switch
+        {
+            GatewayRoute.ChatCompletions => "messages"u8,
+            GatewayRoute.Completions => "prompt"u8,
+            _ => "input"u8,
+        };
+        var reader = new Utf8JsonReader(body, ReaderOptions);
+        string? model = null;
+        var modelValid = false;
+        var stream = false;
+        var content = JsonTokenType.None;
+        var contentItems = 0;
+        var prompt = new PrefixHashBuilder();
         try
         {
-            doc = JsonDocument.Parse(body);
+            if (!reader.Read())
+            {
+                return (null, "We could not parse the JSON body of your request: the body is empty.", null);
+            }
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                EnsureEnd(ref reader);
+                return (null, "The request body must be a JSON object.", null);
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("model"u8))
+                {
+                    reader.Read();
+                    modelValid = reader.TokenType == JsonTokenType.String;
+                    model = modelValid ? reader.GetString() : null;
+                    modelValid = modelValid && !string.IsNullOrWhiteSpace(model);
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("stream"u8))
+                {
+                    reader.Read();
+                    stream = reader.TokenType == JsonTokenType.True;
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals(field))
+                {
+                    reader.Read();
+                    content = reader.TokenType;
+                    // A repeated property counts once, as the last one: start the prompt again.
+                    prompt = new PrefixHashBuilder();
+                    contentItems = AppendText(ref reader, ref prompt);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            EnsureEnd(ref reader);
         }
         catch (JsonException e)
         {
             return (null, $"We could not parse the JSON body of your request: {e.Message.Split(" Path:")[0]}", null);
         }
-        using (doc)
+
+        if (!modelValid)
         {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return (null, "The request body must be a JSON object.", null);
-            }
-            if (!root.TryGetProperty("model", out var modelElement) || modelElement.ValueKind != JsonValueKind.String
-                || string.IsNullOrWhiteSpace(modelElement.GetString()))
-            {
-                return (null, "you must provide a model parameter", "model");
-            }
-            var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
-            var field = kind switch
-            {
-                GatewayRoute.ChatCompletions => "messages",
-                GatewayRoute.Completions => "prompt",
-                _ => "input",
-            };
-            if (!root.TryGetProperty(field, out var content) || content.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined
-                || (kind == GatewayRoute.ChatCompletions && (content.ValueKind != JsonValueKind.Array || content.GetArrayLength() == 0)))
-            {
-                return (null, $"'{field}' is a required property" + (kind == GatewayRoute.ChatCompletions ? " and must be a non-empty array" : ""), field);
-            }
-            var prompt = new StringBuilder();
-            AppendText(content, prompt);
-            return (new GatewayRequest(modelElement.GetString()!, stream, prompt.ToString(), prompt.Length), null, null);
+            return (null, "you must provide a model parameter", "model");
+        }
+        var fieldName = kind switch
+        {
+            GatewayRoute.ChatCompletions => "messages",
+            GatewayRoute.Completions => "prompt",
+            _ => "input",
+        };
+        if (content is JsonTokenType.None or JsonTokenType.Null
+            || (kind == GatewayRoute.ChatCompletions && (content != JsonTokenType.StartArray || contentItems == 0)))
+        {
+            return (null, $"'{fieldName}' is a required property" + (kind == GatewayRoute.ChatCompletions ? " and must be a non-empty array" : ""), fieldName);
+        }
+        return (new GatewayRequest(model!, stream, prompt.ToArray(), prompt.Length), null, null);
+    }
+
+    /// <summary>After the root value only whitespace may follow: the reader throws at anything else.</summary>
+    private static void EnsureEnd(ref Utf8JsonReader reader)
+    {
+        if (reader.Read())
+        {
+            throw new JsonException("Only one JSON value is allowed in the body.");
         }
     }
 
-    private static void AppendText(JsonElement element, StringBuilder into)
+    /// <summary>
+    /// Hashes the text of the value the reader is on and leaves the reader on its last token. Returns the number of
+    /// items when it is an array. Strings become "text\n"; arrays their items in order; objects (chat messages,
+    /// content parts) "role: " then their content, or else their text.
+    /// </summary>
+    private static int AppendText(ref Utf8JsonReader reader, ref PrefixHashBuilder prompt)
     {
-        switch (element.ValueKind)
+        switch (reader.TokenType)
         {
-            case JsonValueKind.String:
-                into.Append(element.GetString()).Append('\n');
+            case JsonTokenType.String:
+                AppendString(ref reader, ref prompt);
+                prompt.Append("\n"u8);
+                return 0;
+            case JsonTokenType.StartArray:
+                var items = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    items++;
+                    AppendText(ref reader, ref prompt);
+                }
+                return items;
+            case JsonTokenType.StartObject:
+                AppendObject(ref reader, ref prompt);
+                return 0;
+            default:
+                reader.Skip();
+                return 0;
+        }
+    }
+
+    private static void AppendObject(ref Utf8JsonReader reader, ref PrefixHashBuilder prompt)
+    {
+        // Properties come in any order, and a repeated one counts as its last: first look over the object for its
+        // role and how often content/text occur, then hash from a copy of the reader taken at its start.
+        var start = reader;
+        var role = default(Utf8JsonReader);
+        var hasRole = false;
+        int contents = 0, texts = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isRole = reader.ValueTextEquals("role"u8);
+            contents += reader.ValueTextEquals("content"u8) ? 1 : 0;
+            texts += reader.ValueTextEquals("text"u8) ? 1 : 0;
+            reader.Read();
+            if (isRole)
+            {
+                hasRole = reader.TokenType == JsonTokenType.String;
+                role = reader;
+            }
+            reader.Skip();
+        }
+        var end = reader;
+        if (hasRole)
+        {
+            AppendString(ref role, ref prompt);
+            prompt.Append(": "u8);
+        }
+        var useContent = contents > 0;
+        var wanted = useContent ? contents : texts;
+        reader = start;
+        var seen = 0;
+        while (wanted > 0 && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isWanted = reader.ValueTextEquals(useContent ? "content"u8 : "text"u8) && ++seen == wanted;
+            reader.Read();
+            if (isWanted)
+            {
+                AppendText(ref reader, ref prompt);
                 break;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    AppendText(item, into);
-                }
-                break;
-            case JsonValueKind.Object:
-                // Chat messages: role then content (string or parts with "text").
-                if (element.TryGetProperty("role", out var role) && role.ValueKind == JsonValueKind.String)
-                {
-                    into.Append(role.GetString()).Append(": ");
-                }
-                if (element.TryGetProperty("content", out var c))
-                {
-                    AppendText(c, into);
-                }
-                else if (element.TryGetProperty("text", out var t))
-                {
-                    AppendText(t, into);
-                }
-                break;
+            }
+            reader.Skip();
+        }
+        reader = end;
+    }
+
+    private static void AppendString(ref Utf8JsonReader reader, ref PrefixHashBuilder prompt)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            prompt.Append(reader.ValueSpan);
+            return;
+        }
+        // Unescaped text is never longer than its escaped form.
+        var length = reader.ValueSpan.Length;
+        byte[]? rented = null;
+        Span<byte> buffer = length <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var written = reader.CopyString(buffer);
+            prompt.Append(buffer[..written]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
         }
     }
 }

@@ -7,12 +7,25 @@ namespace Atoll.Server.Gateway;
 /// <summary>The OpenAI-compatible surface of the gateway: <c>/v1/...</c>.</summary>
 internal static class OpenAiEndpoints
 {
+    /// <summary>Upstream paths, relative to a model server's base URL.</summary>
+    public const string ChatCompletionsPath = "v1/chat/completions";
+
+    public const string CompletionsPath = "v1/completions";
+
+    public const string EmbeddingsPath = "v1/embeddings";
+
+    /// <summary>
+    /// Serves the forwarded operations ahead of the rest of the pipeline (see <see cref="OpenAiGatewayMiddleware"/>).
+    /// Goes first, before routing; <see cref="MapOpenAiEndpoints"/> is still needed for the rest of /v1.
+    /// </summary>
+    public static IApplicationBuilder UseOpenAiGateway(this IApplicationBuilder app) => app.UseMiddleware<OpenAiGatewayMiddleware>();
+
     public static void MapOpenAiEndpoints(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1").AllowAnonymous();
-        v1.MapPost("/chat/completions", (HttpContext c, GatewayHandler h) => h.HandleAsync(c, GatewayRoute.ChatCompletions, "v1/chat/completions"));
-        v1.MapPost("/completions", (HttpContext c, GatewayHandler h) => h.HandleAsync(c, GatewayRoute.Completions, "v1/completions"));
-        v1.MapPost("/embeddings", (HttpContext c, GatewayHandler h) => h.HandleAsync(c, GatewayRoute.Embeddings, "v1/embeddings"));
+        v1.MapPost("/chat/completions", (HttpContext c, GatewayHandler h) => h.HandleAsync(c, GatewayRoute.ChatCompletions, ChatCompletionsPath));
+        v1.MapPost("/completions", (HttpContext c, GatewayHandler h) => h.HandleAsync(c, GatewayRoute.Completions, CompletionsPath));
+        v1.MapPost("/embeddings", (HttpContext c, GatewayHandler h) => h.HandleAsync(c, GatewayRoute.Embeddings, EmbeddingsPath));
         v1.MapGet("/models", async (HttpContext c, ApiKeyAuthenticator auth, EndpointRegistry registry) =>
         {
             if (await auth.RequireAsync(c).ConfigureAwait(false) is null)

@@ -3,18 +3,20 @@ using System.Net;
 namespace Atoll.Server.Gateway;
 
 /// <summary>
-/// Shared HTTP clients to model servers: one for requests (no overall timeout: each attempt sets its own), one
-/// for probes. Pooled connections are recycled so DNS and endpoint changes are seen.
+/// Shared HTTP clients to model servers: a bare <see cref="HttpMessageInvoker"/> for requests (as YARP's forwarder
+/// uses: no overall timeout and no per-request linked cancellation source as <see cref="HttpClient"/> adds; each
+/// attempt sets its own), and an <see cref="HttpClient"/> for probes. Pooled connections are recycled so DNS and
+/// endpoint changes are seen.
 /// </summary>
 internal sealed class UpstreamClients : IDisposable
 {
     public UpstreamClients()
     {
-        Requests = new HttpClient(Handler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        Requests = new HttpMessageInvoker(Handler(), disposeHandler: true);
         Probe = new HttpClient(Handler(), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(5) };
     }
 
-    public HttpClient Requests { get; }
+    public HttpMessageInvoker Requests { get; }
 
     public HttpClient Probe { get; }
 
@@ -35,5 +37,7 @@ internal sealed class UpstreamClients : IDisposable
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
         MaxConnectionsPerServer = int.MaxValue,
         EnableMultipleHttp2Connections = true,
+        // No trace headers to model servers: nothing reads them, and writing them costs per request.
+        ActivityHeadersPropagator = null,
     };
 }

@@ -5,6 +5,7 @@ using Atoll.Core.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Atoll.Server.Gateway;
 
@@ -16,63 +17,71 @@ namespace Atoll.Server.Gateway;
 /// </summary>
 internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<GatewayOptions> options)
 {
-    private static readonly string[] CopiedResponseHeaders = ["Content-Type", "x-request-id", "openai-processing-ms", "x-atoll-instance"];
+    private static readonly string[] CopiedResponseHeaders = ["x-request-id", "openai-processing-ms", "x-atoll-instance"];
 
+    /// <summary>
+    /// One attempt. The request is the client's body as it came (nothing is re-serialized) with the fewest headers
+    /// a model server needs; the target URL is resolved once per endpoint and route.
+    /// </summary>
     public async Task<AttemptResult> ForwardAsync(
-        HttpContext context, RoutableEndpoint endpoint, string path, ReadOnlyMemory<byte> body, bool stream, Action onFirstByte)
+        HttpContext context, RoutableEndpoint endpoint, string path, byte[] body, bool stream, FirstByteTimer firstByte)
     {
         var settings = options.Value;
         var clientGone = context.RequestAborted;
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.Url, path))
-        {
-            Content = new ReadOnlyMemoryContent(body),
-        };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Resolve(path)) { Content = new ByteArrayContent(body) };
+        // Unvalidated: the values are constant and valid, and stored as given they are written without parsing.
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
         if (stream)
         {
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+            request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
         }
 
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(clientGone);
-        attempt.CancelAfter(settings.FirstByteTimeout);
-        HttpResponseMessage response;
+        var attempt = AttemptCancellation.Rent(settings.FirstByteTimeout, clientGone);
         try
         {
-            response = await clients.Requests.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (clientGone.IsCancellationRequested)
-        {
-            return new AttemptResult(AttemptOutcome.ClientGone, 0);
-        }
-        catch (OperationCanceledException)
-        {
-            return AttemptResult.Retry($"no response within {settings.FirstByteTimeout.TotalSeconds:0.#}s");
-        }
-        catch (HttpRequestException e)
-        {
-            return AttemptResult.Retry(e.HttpRequestError == HttpRequestError.ConnectionError ? $"cannot connect: {e.Message}" : e.Message);
-        }
-
-        using (response)
-        {
-            var status = (int)response.StatusCode;
-            if (status >= 500 || status == StatusCodes.Status429TooManyRequests)
+            HttpResponseMessage response;
+            try
             {
-                return AttemptResult.Retry($"answered {status}", status);
+                response = await clients.Requests.SendAsync(request, attempt.Token).ConfigureAwait(false);
             }
-            var isStream = stream && response.Content.Headers.ContentType?.MediaType == "text/event-stream";
-            return isStream
-                ? await StreamAsync(context, endpoint, response, onFirstByte).ConfigureAwait(false)
-                : await BufferAsync(context, endpoint, response, attempt, onFirstByte).ConfigureAwait(false);
+            catch (OperationCanceledException) when (clientGone.IsCancellationRequested)
+            {
+                return new AttemptResult(AttemptOutcome.ClientGone, 0);
+            }
+            catch (OperationCanceledException)
+            {
+                return AttemptResult.Retry($"no response within {settings.FirstByteTimeout.TotalSeconds:0.#}s");
+            }
+            catch (HttpRequestException e)
+            {
+                return AttemptResult.Retry(e.HttpRequestError == HttpRequestError.ConnectionError ? $"cannot connect: {e.Message}" : e.Message);
+            }
+
+            using (response)
+            {
+                var status = (int)response.StatusCode;
+                if (status >= 500 || status == StatusCodes.Status429TooManyRequests)
+                {
+                    return AttemptResult.Retry($"answered {status}", status);
+                }
+                var isStream = stream && response.Content.Headers.ContentType?.MediaType == "text/event-stream";
+                return isStream
+                    ? await StreamAsync(context, endpoint, response, firstByte).ConfigureAwait(false)
+                    : await BufferAsync(context, endpoint, response, attempt, firstByte).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            attempt.Return();
         }
     }
 
     private async Task<AttemptResult> BufferAsync(
-        HttpContext context, RoutableEndpoint endpoint, HttpResponseMessage response, CancellationTokenSource attempt, Action onFirstByte)
+        HttpContext context, RoutableEndpoint endpoint, HttpResponseMessage response, CancellationTokenSource attempt, FirstByteTimer firstByte)
     {
         var settings = options.Value;
         attempt.CancelAfter(settings.ResponseTimeout);
-        byte[] content;
+        PooledBody content;
         try
         {
             content = await ReadBoundedAsync(response.Content, settings.MaxResponseBytes, attempt.Token).ConfigureAwait(false);
@@ -85,14 +94,22 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         {
             return AttemptResult.Retry($"answer broke off: {e.Message}", (int)response.StatusCode);
         }
-        onFirstByte();
-        CopyHeaders(context, endpoint, response);
-        context.Response.ContentLength = content.Length;
-        await context.Response.Body.WriteAsync(content, context.RequestAborted).ConfigureAwait(false);
-        return new AttemptResult(AttemptOutcome.Answered, (int)response.StatusCode, null, Usage.CompletionTokens(content));
+        try
+        {
+            firstByte.Observe();
+            CopyHeaders(context, endpoint, response);
+            context.Response.ContentLength = content.Length;
+            // Kestrel copies the bytes into its output pipe before the write completes: the buffer can go back after.
+            await context.Response.Body.WriteAsync(content.Memory, context.RequestAborted).ConfigureAwait(false);
+            return new AttemptResult(AttemptOutcome.Answered, (int)response.StatusCode, null, Usage.CompletionTokens(content.Memory.Span));
+        }
+        finally
+        {
+            content.Return();
+        }
     }
 
-    private async Task<AttemptResult> StreamAsync(HttpContext context, RoutableEndpoint endpoint, HttpResponseMessage response, Action onFirstByte)
+    private async Task<AttemptResult> StreamAsync(HttpContext context, RoutableEndpoint endpoint, HttpResponseMessage response, FirstByteTimer firstByte)
     {
         var settings = options.Value;
         CopyHeaders(context, endpoint, response);
@@ -119,7 +136,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
                     }
                     if (first)
                     {
-                        onFirstByte();
+                        firstByte.Observe();
                         first = false;
                     }
                     events += CountEvents(buffer.AsSpan(0, read));
@@ -160,18 +177,31 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
 
     private static void CopyHeaders(HttpContext context, RoutableEndpoint endpoint, HttpResponseMessage response)
     {
+        // Read unvalidated, as the upstream sent them: nothing is parsed or re-formatted on the way through.
+        var headers = context.Response.Headers;
         context.Response.StatusCode = (int)response.StatusCode;
+        if (response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var type))
+        {
+            headers.ContentType = Values(type);
+        }
         foreach (var name in CopiedResponseHeaders)
         {
-            if (response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values))
+            if (response.Headers.NonValidated.TryGetValues(name, out var values))
             {
-                context.Response.Headers[name] = values.ToArray();
+                headers[name] = Values(values);
             }
         }
-        context.Response.Headers["x-atoll-endpoint"] = endpoint.Id;
+        headers["x-atoll-endpoint"] = endpoint.Id;
     }
 
-    private static async Task<byte[]> ReadBoundedAsync(HttpContent content, long max, CancellationToken ct)
+    private static StringValues Values(HeaderStringValues values) =>
+        values.Count == 1 ? new StringValues(values.ToString()) : new StringValues([.. values]);
+
+    /// <summary>
+    /// The whole answer, read before anything is sent so a broken body is retried, never a 200 with half a body.
+    /// With a Content-Length (the usual case) it lands in one pooled buffer.
+    /// </summary>
+    private static async Task<PooledBody> ReadBoundedAsync(HttpContent content, long max, CancellationToken ct)
     {
         var declared = content.Headers.ContentLength;
         if (declared > max)
@@ -183,10 +213,18 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         {
             if (declared is { } length)
             {
-                // The usual case: one exact allocation, and a short read means the backend broke off.
-                var exact = new byte[length];
-                await stream.ReadExactlyAsync(exact, ct).ConfigureAwait(false);
-                return exact;
+                // A short read means the backend broke off (ReadExactly throws).
+                var exact = ArrayPool<byte>.Shared.Rent((int)length);
+                try
+                {
+                    await stream.ReadExactlyAsync(exact.AsMemory(0, (int)length), ct).ConfigureAwait(false);
+                }
+                catch
+                {
+                    ArrayPool<byte>.Shared.Return(exact);
+                    throw;
+                }
+                return new PooledBody(exact, (int)length, pooled: true);
             }
             using var memory = new MemoryStream(4096);
             var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -206,7 +244,23 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
-            return memory.ToArray();
+            return new PooledBody(memory.GetBuffer(), (int)memory.Length, pooled: false);
+        }
+    }
+
+    /// <summary>An answer body in a buffer that may be borrowed from the shared pool.</summary>
+    private readonly struct PooledBody(byte[] array, int length, bool pooled)
+    {
+        public int Length => length;
+
+        public ReadOnlyMemory<byte> Memory => array.AsMemory(0, length);
+
+        public void Return()
+        {
+            if (pooled)
+            {
+                ArrayPool<byte>.Shared.Return(array);
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Atoll.Core.Routing;
 using Atoll.Server.Gateway;
 
 namespace Atoll.Server.Tests.Gateway;
@@ -11,15 +12,64 @@ public sealed class GatewayRequestTests
     [Fact]
     public void Chat_request_yields_model_stream_flag_and_prompt_text_in_message_order()
     {
-        var (request, error, _) = Parse("""
+        var system = new string('s', 70);
+        var (request, error, _) = Parse($$"""
             {"model":"llama","stream":true,"messages":[
-              {"role":"system","content":"You are terse."},
-              {"role":"user","content":[{"type":"text","text":"Hello"},{"type":"text","text":"world"}]}]}
+              {"role":"system","content":"{{system}}"},
+              {"content":[{"type":"text","text":"Hello"},{"text":"world","type":"text"}],"role":"user"}]}
             """);
         Assert.Null(error);
         Assert.Equal("llama", request!.Model);
         Assert.True(request.Stream);
-        Assert.Equal("system: You are terse.\nuser: Hello\nworld\n", request.Prompt);
+        AssertPrompt($"system: {system}\nuser: Hello\nworld\n", request);
+    }
+
+    [Fact]
+    public void Prompt_is_hashed_from_the_unescaped_text_and_other_fields_do_not_count()
+    {
+        // JSON escapes, as a client may send them.
+        var text = string.Concat(Enumerable.Repeat(@"caf\u00e9 \""quoted\"" \\ line\n", 12));
+        var (request, _, _) = Parse($$"""{"messages":[{"role":"user","name":"x","content":"{{text}}"}],"temperature":0.5,"model":"m","stream":false}""");
+        Assert.False(request!.Stream);
+        AssertPrompt("user: " + string.Concat(Enumerable.Repeat("café \"quoted\" \\ line\n", 12)) + "\n", request);
+        Assert.Equal(request.PrefixHashes, Parse($$"""{"model":"m","messages":[{"content":"{{text}}","role":"user"}]}""").Request!.PrefixHashes);
+        Assert.NotEqual(request.PrefixHashes, Parse($$"""{"model":"m","messages":[{"role":"system","content":"{{text}}"}]}""").Request!.PrefixHashes);
+    }
+
+    [Fact]
+    public void Completion_prompts_are_hashed_one_string_per_line()
+    {
+        var line = new string('p', 40);
+        var (request, _, _) = Parse($$"""{"model":"m","prompt":["{{line}}","{{line}}"]}""", GatewayRoute.Completions);
+        AssertPrompt($"{line}\n{line}\n", request!);
+    }
+
+    [Theory]
+    [InlineData("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]} {}")]
+    [InlineData("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],}")]
+    [InlineData("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]")]
+    [InlineData("")]
+    public void Anything_but_one_well_formed_json_value_is_a_parse_error(string json)
+    {
+        var (request, error, _) = Parse(json);
+        Assert.Null(request);
+        Assert.StartsWith("We could not parse the JSON body of your request", error);
+    }
+
+    [Fact]
+    public void A_repeated_property_counts_as_its_last()
+    {
+        var (request, _, _) = Parse("""{"model":"a","model":"b","messages":[],"messages":[{"role":"user","content":"x"}]}""");
+        Assert.Equal("b", request!.Model);
+        Assert.Equal(Encoding.UTF8.GetByteCount("user: x\n"), request.PromptBytes);
+    }
+
+    private static void AssertPrompt(string expected, GatewayRequest request)
+    {
+        var bytes = Encoding.UTF8.GetBytes(expected);
+        Assert.True(bytes.Length >= PrefixHasher.BlockChars, "the test prompt must fill a block to be hashed");
+        Assert.Equal(bytes.Length, request.PromptBytes);
+        Assert.Equal(PrefixHasher.HashUtf8(bytes), request.PrefixHashes);
     }
 
     [Theory]
@@ -41,7 +91,7 @@ public sealed class GatewayRequestTests
     {
         Assert.Equal("prompt", Parse("{\"model\":\"m\"}", GatewayRoute.Completions).Param);
         Assert.Equal("input", Parse("{\"model\":\"m\"}", GatewayRoute.Embeddings).Param);
-        Assert.Equal("a\nb\n", Parse("{\"model\":\"m\",\"input\":[\"a\",\"b\"]}", GatewayRoute.Embeddings).Request!.Prompt);
+        Assert.Equal(4, Parse("{\"model\":\"m\",\"input\":[\"a\",\"b\"]}", GatewayRoute.Embeddings).Request!.PromptBytes);
     }
 
     [Fact]

@@ -108,7 +108,7 @@ public sealed class ProvisioningFailoverTests
         Assert.StartsWith("lambda:", attempts[^1].Key, StringComparison.Ordinal);
 
         // Verda takes the spot instance back: the claim ends with that reason and a new node replaces it.
-        var preempted = verda.Instances.Single(i => i.Status == "running");
+        var preempted = verda.Instances.Single(i => i.Id == atVerda.GetProperty("instanceId").GetString());
         verda.Preempt(preempted.Id);
         await vms.KillAsync("verda/" + preempted.Id);
         var oldName = atVerda.GetProperty("name").GetString();
