@@ -30,7 +30,7 @@ internal static class ApplyCommand
             Create or update Providers and GpuPools from YAML files, like kubectl apply; the server then keeps the fleet matching them.
 
             Examples:
-              atoll apply -f examples/pools/h100.yaml
+              atoll apply -f examples/pools/                      # a local provider and a pool of 2 nodes
               atoll apply -f fleet/ --prune --apply-set prod      # fleet/ owns apply set 'prod': what left it is deleted
               atoll apply -f fleet/ --dry-run
             """)

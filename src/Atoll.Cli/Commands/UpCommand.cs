@@ -15,7 +15,7 @@ internal static class UpCommand
         var data = new Option<string>("--data") { Description = "data directory for the server, nodes, logs and the env file", DefaultValueFactory = _ => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".atoll") };
         var listen = new Option<string>("--listen") { Description = "server URL", DefaultValueFactory = _ => "http://127.0.0.1:7070" };
         var heartbeat = new Option<string>("--heartbeat-interval") { Description = "agent heartbeat interval (a node is not Ready after 3 missed)", DefaultValueFactory = _ => "5s" };
-        var command = new Command("up", "Run a server and a local fleet of simulated GPU nodes; Ctrl-C stops everything")
+        var command = new Command("up", "Run a server and a local fleet of simulated GPU nodes, bought through a local provider and a default pool; Ctrl-C stops everything")
         {
             nodes, data, listen, heartbeat,
         };
