@@ -134,24 +134,22 @@ internal sealed class ClaimLauncher(
     /// <summary>After a crash mid-create: the instance named for this claim, if the provider has one, becomes the claim's.</summary>
     private async Task<NodeClaim?> AdoptAsync(NodeClaim claim, OfferAttempt attempt, CancellationToken ct)
     {
-        var providerName = attempt.OfferKey.Split(':')[0];
         var offer = catalog.Offers.FirstOrDefault(o => o.Key == attempt.OfferKey);
-        if (registry.Get(providerName)?.Provider is { } provider)
+        if (OfferKey.TryParse(attempt.OfferKey, out var key) && registry.Get(key.Provider)?.Provider is { } provider)
         {
             var name = InstanceNames.For(registry.ClusterId, claim.Name);
             var found = (await provider.ListAsync(ct).ConfigureAwait(false)).FirstOrDefault(i => i.Name == name && i.State is not (InstanceState.Terminated or InstanceState.Terminating));
             if (found is not null)
             {
                 logger.LogWarning("Claim {Claim}: adopting instance {Instance} created before a restart", claim.Name, found.Id);
-                var parts = attempt.OfferKey.Split(':');
                 return await WriteAsync(Record(claim, offer, Launched, $"adopted instance {found.Id} after a restart", attempt) with
                 {
                     Phase = ClaimPhases.Launched,
-                    Provider = providerName,
+                    Provider = key.Provider,
                     ProviderType = provider.Type,
-                    InstanceType = parts.ElementAtOrDefault(1),
-                    Region = parts.ElementAtOrDefault(2),
-                    CapacityType = parts.ElementAtOrDefault(3),
+                    InstanceType = key.InstanceType,
+                    Region = key.Region,
+                    CapacityType = key.CapacityType,
                     GpuModel = offer?.GpuModel,
                     GpuCount = offer?.GpuCount ?? 0,
                     PricePerHour = attempt.PricePerHour,

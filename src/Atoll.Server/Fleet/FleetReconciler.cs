@@ -172,11 +172,8 @@ internal sealed class FleetReconciler(
                 if (await store.Fleet.InsertClaimAsync(claim, time.GetUtcNow(), ct).ConfigureAwait(false))
                 {
                     logger.LogInformation("Pool {Pool}: new claim {Claim} ({Active} of {Desired})", name, claim.Name, mine.Count + i + 1, policy.Desired);
-                    var stored = await store.Fleet.GetClaimAsync(claim.Name, ct).ConfigureAwait(false);
-                    if (stored is not null)
-                    {
-                        await StepAsync(stored, pools, poolErrors, nodes, ct).ConfigureAwait(false);
-                    }
+                    // Launch it in this pass; the store keeps a new claim at version 1.
+                    await StepAsync(claim with { Version = 1 }, pools, poolErrors, nodes, ct).ConfigureAwait(false);
                 }
             }
             foreach (var claim in plan.ToRemove)
