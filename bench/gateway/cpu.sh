@@ -4,7 +4,7 @@
 # and after one fixed wrk run, divided by the requests wrk completed. One sim behind a static endpoint (no agents).
 #   bench/gateway/cpu.sh [ATOLL-BINARY-DIR]      (default: the working tree's Release build, via ./atoll)
 # Env: CPU_TARGETS (default "atoll"; any of atoll nginx haproxy direct), CPU_DURATION (s, 10), CPU_WARM (s, 30),
-#   CPU_TTFT (sim ms, 50),
+#   CPU_TTFT (sim ms, 50), CPU_ATOLL_ENV ("NAME=VALUE ..." set for the Atoll server only),
 #   CPU_CONNECTIONS (64), CPU_TRACE=1 also records a CPU sample trace of Atoll with dotnet-trace (CPU_TOOLS: where
 #   dotnet-trace/dotnet-counters are, default /tmp/tools), CPU_PERF=1 records Atoll with `perf record -g` (run with
 #   DOTNET_PerfMapEnabled=1 for JIT symbols; reports in /tmp/atoll-perf-*.txt), CPU_KEEP=1 keeps the logs.
@@ -73,7 +73,7 @@ for target in $TARGETS; do
     direct) url=http://127.0.0.1:$sim_port; ppid= ;;
     atoll)
       port=$(freeport)
-      "$ATOLL" server --listen "http://127.0.0.1:$port" --data "$tmp/atoll" --endpoint "$MODEL=http://127.0.0.1:$sim_port" \
+      env ${CPU_ATOLL_ENV:-} "$ATOLL" server --listen "http://127.0.0.1:$port" --data "$tmp/atoll" --endpoint "$MODEL=http://127.0.0.1:$sim_port" \
         --endpoint-capacity 256 >"$tmp/atoll.log" 2>&1 &
       ppid=$!; pids+=($ppid)
       until_ok test -s "$tmp/atoll/admin.token"

@@ -2,7 +2,13 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Atoll.Cli.Client;
 using Atoll.Cli.Commands;
+using Atoll.Server;
 using Spectre.Console;
+
+if (args is ["server", ..] or ["up", ..])
+{
+    ServerProcess.PrepareRuntime(); // before the first socket
+}
 
 var root = new RootCommand("Atoll: one fleet of GPU nodes across many clouds, serving chat and batch inference")
 {

@@ -51,6 +51,9 @@ public static class AtollServer
         builder.WebHost.UseUrls(options.Listen);
         // Each route enforces its own body limit (control API 1 MiB, gateway 8 MiB, file uploads 200 MB), streaming.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+        // Kestrel runs a request on the thread that read it instead of queueing it once more. Sockets complete on
+        // the thread pool unless the gateway switched one to inline I/O (Gateway/InlineIo.cs, its own requests only).
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = options.Gateway.InlineIo);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter(typeof(BearerAuthenticationHandler).FullName, LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o =>
@@ -108,6 +111,10 @@ public static class AtollServer
         await AdminTokenBootstrap.EnsureAsync(store, options.AdminTokenPath, time, logger, ct).ConfigureAwait(false);
         logger.LogInformation("State store: {Store} (schema v{Version}); listening on {Listen}",
             store.Description, await store.SchemaVersionAsync(ct).ConfigureAwait(false), options.Listen);
+        if (options.Gateway.InlineIo && !InlineIo.Probe())
+        {
+            logger.LogWarning("This .NET runtime has no per-socket inline completions: the gateway runs on the thread pool (more CPU per request)");
+        }
         return app;
     }
 

@@ -37,6 +37,11 @@ internal static class ServerCommand
         var location = new Option<string?>("--location") { Description = "where this server runs; the gateway prefers endpoints there" };
         var firstByte = new Option<string>("--first-byte-timeout") { Description = "gateway: per attempt, wait this long for a model server to answer before trying another", DefaultValueFactory = _ => "30s" };
         var capacity = new Option<int>("--endpoint-capacity") { Description = "gateway: concurrent requests per model endpoint before it counts as busy", DefaultValueFactory = _ => 16 };
+        var inlineIo = new Option<bool>("--inline-io")
+        {
+            Description = "gateway: forwarded requests run on the socket event threads (much less CPU and latency per request); false keeps them on the thread pool",
+            DefaultValueFactory = _ => true,
+        };
         var provisioning = new Option<bool>("--provisioning") { Description = "run the provisioning loop (pools, claims); --provisioning false only stores resources", DefaultValueFactory = _ => true };
         var reconcile = new Option<string>("--reconcile-interval") { Description = "provisioning: how often pools and claims are reconciled", DefaultValueFactory = _ => "5s" };
         var instancePoll = new Option<string>("--instance-poll-interval") { Description = "provisioning: how often each provider is asked for its instances' state", DefaultValueFactory = _ => "15s" };
@@ -46,7 +51,7 @@ internal static class ServerCommand
         var agentUrl = new Option<string?>("--agent-url") { Description = "provisioning: where new VMs download the atoll binary [default: PUBLIC_URL/downloads/atoll]" };
         var command = new Command("server", "Run the control plane: API, node registry, reconcilers and the OpenAI-compatible gateway (/v1)")
         {
-            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, leaseDuration, maxFileMb, maxLines,
+            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, inlineIo, leaseDuration, maxFileMb, maxLines,
             provisioning, reconcile, instancePoll, offerRefresh, unavailableTtl, orphanSweep, agentUrl, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
@@ -72,6 +77,7 @@ internal static class ServerCommand
                     Location = result.GetValue(location),
                     FirstByteTimeout = Durations.Parse(result.GetValue(firstByte)!, "--first-byte-timeout"),
                     EndpointCapacity = result.GetValue(capacity),
+                    InlineIo = result.GetValue(inlineIo),
                 },
                 Fleet = new FleetOptions
                 {

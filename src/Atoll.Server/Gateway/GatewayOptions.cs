@@ -39,6 +39,12 @@ public sealed class GatewayOptions
     /// <summary>How often the endpoint list is refreshed from the node registry.</summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Forwarded requests run on the socket event threads instead of the thread pool (see <see cref="InlineIo"/>):
+    /// far less CPU and latency per request; off restores the runtime's default scheduling.
+    /// </summary>
+    public bool InlineIo { get; set; } = true;
+
     /// <summary>Where this gateway runs; endpoints at the same location count as nearest.</summary>
     public string? Location { get; set; }
 
