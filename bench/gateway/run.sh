@@ -6,8 +6,9 @@
 # Prints a side-by-side table and writes it to bench/results/gateway-<date>.md (BENCH_OUT overrides).
 # Uses only 127.0.0.1 and free ports, stops everything it started, and kills itself after BENCH_MAX_SECONDS.
 # Settings (env): BENCH_DURATION (s per wrk run, 15), BENCH_FAILOVER_DURATION (10), BENCH_KILL_AT (3),
-#   BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_TTFT_REQUESTS (600), BENCH_MAX_SECONDS (600, after the build),
-#   BENCH_WARM (s of unmeasured load before each measured run, 10), BENCH_KEEP=1 keeps logs,
+#   BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_TTFT_REQUESTS (600), BENCH_MAX_SECONDS (1800, after the build),
+#   BENCH_WARM (s of unmeasured load per target before its first measured run, 30), BENCH_ROUNDS (interleaved rounds
+#   of section 1, 3), BENCH_KEEP=1 keeps logs,
 #   BENCH_REV=<commit> benchmarks a clean build of that commit instead of the working tree,
 #   BENCH_BUILT=<text> describes the build in the report (for a tree that is not a git checkout).
 # Section 1 also reports CPU time per request of each proxy (all its processes, workers included), of the sims and
@@ -22,13 +23,14 @@ KILL_AT=${BENCH_KILL_AT:-3}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 TTFT_REQUESTS=${BENCH_TTFT_REQUESTS:-600}
-MAX_SECONDS=${BENCH_MAX_SECONDS:-600}
-WARM=${BENCH_WARM:-10}
+MAX_SECONDS=${BENCH_MAX_SECONDS:-1800}
+WARM=${BENCH_WARM:-30}
+ROUNDS=${BENCH_ROUNDS:-3}
 MODEL=bench-model
 DATE=$(date -u +%Y-%m-%d)
 OUT=${BENCH_OUT:-$root/bench/results/gateway-$DATE.md}
 COMMAND="$0${*:+ $*}"
-for v in BENCH_REV BENCH_DURATION BENCH_WARM BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
+for v in BENCH_REV BENCH_DURATION BENCH_WARM BENCH_ROUNDS BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
   if [ -n "${!v:-}" ]; then COMMAND="$v=${!v} $COMMAND"; fi
 done
 
@@ -281,7 +283,7 @@ run_wrk() {
   local key=$1 url=$2 secs=$3 kill_pid=${4:-} kill_at=${5:-}
   local out="$tmp/wrk-$key.txt"
   if [ -n "$kill_pid" ]; then ( sleep "$kill_at"; kill -KILL "$kill_pid" 2>/dev/null ) & fi
-  local p0=0 s0=0 w0=0 wpid
+  local p0=0 s0=0 w0=0
   [ -n "${CPU_PROXY:-}" ] && p0=$(cputicks $CPU_PROXY)
   [ -n "${CPU_SIMS:-}" ] && s0=$(cputicks $CPU_SIMS)
   w0=$(awk '{print $16 + $17}' /proc/$$/stat) # CPU of this shell's waited-for children: wrk, once it has ended
@@ -325,19 +327,51 @@ log "machine: $(nproc) cores; results -> $OUT"
 # and the Atoll endpoint capacity set to the same 256 (its documented meaning: the server's max-num-seqs).
 SIM_FIXED=(--itl 0 --jitter 0 --prefill-per-token 0 --max-num-seqs 256 --max-waiting 1024 --default-max-tokens 16)
 measure_set() { # measure_set PREFIX BACKEND-COUNT PORTS...  (single-backend sets include "direct")
+  # Every target runs at once (idle ones cost nothing measurable), is warmed once, then ROUNDS rounds each measure
+  # every target in turn: noise on this shared machine lands on single runs, and the medians (and the per-round
+  # differences to direct) do not follow it.
   local prefix=$1 n=$2; shift 2
-  local kind
-  CPU_SIMS="${SIM_PIDS_NOW[*]}"
-  if [ "$n" = 1 ]; then
-    warm "http://127.0.0.1:$1"; CPU_PROXY="" run_wrk "$prefix.direct" "http://127.0.0.1:$1" "$DURATION"
-  fi
-  for kind in atoll nginx haproxy; do
+  local kind r targets=() proxies=(atoll nginx haproxy)
+  local -A url cpu
+  if [ "$n" = 1 ]; then targets+=(direct); url[direct]="http://127.0.0.1:$1"; cpu[direct]=""; fi
+  for kind in "${proxies[@]}"; do
     start_proxy "$kind" "$prefix-$kind" 256 "$@"
-    warm "$PROXY_URL"
-    CPU_PROXY="${PROXY_PIDS[*]}" run_wrk "$prefix.$kind" "$PROXY_URL" "$DURATION"
-    stop "${PROXY_PIDS[@]}"
+    url[$kind]=$PROXY_URL; cpu[$kind]="${PROXY_PIDS[*]}"; targets+=("$kind")
+  done
+  for kind in "${targets[@]}"; do warm "${url[$kind]}"; done
+  CPU_SIMS="${SIM_PIDS_NOW[*]}"
+  for r in $(seq 1 "$ROUNDS"); do
+    for kind in "${targets[@]}"; do
+      CPU_PROXY="${cpu[$kind]}" run_wrk "$prefix.$kind.r$r" "${url[$kind]}" "$DURATION"
+    done
   done
   CPU_SIMS=""
+  for kind in "${targets[@]}"; do summarize_rounds "$prefix.$kind" "$([ "$n" = 1 ] && echo "$prefix.direct")"; done
+  # shellcheck disable=SC2086 # pid lists
+  for kind in "${proxies[@]}"; do stop ${cpu[$kind]}; done
+}
+
+f() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) printf "%.4f\n", a[(NR + 1) / 2]; else printf "%.4f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# summarize_rounds KEY [DIRECT-KEY]: KEY.FIELD = median of KEY.rN.FIELD over the rounds (errors and requests summed),
+# KEY.p99_rounds lists each round's p99, and KEY.over = median of the per-round p99 differences to DIRECT-KEY.
+summarize_rounds() {
+  local key=$1 base=${2:-} f r vals sum
+  for f in rps p50_ms p99_ms cpu_proxy cpu_sims cpu_wrk; do
+    vals=()
+    for r in $(seq 1 "$ROUNDS"); do vals+=("${R[$key.r$r.$f]:-—}"); done
+    if [ "${vals[0]}" = "—" ]; then R[$key.$f]="—"; else R[$key.$f]=$(printf '%s\n' "${vals[@]}" | median); fi
+  done
+  for f in status sock requests; do
+    sum=0
+    for r in $(seq 1 "$ROUNDS"); do sum=$((sum + ${R[$key.r$r.$f]:-0})); done
+    R[$key.$f]=$sum
+  done
+  R[$key.p99_rounds]=$(for r in $(seq 1 "$ROUNDS"); do f "${R[$key.r$r.p99_ms]}"; echo; done | paste -sd' ')
+  if [ -n "$base" ] && [ "$base" != "$key" ]; then
+    R[$key.over]=$(for r in $(seq 1 "$ROUNDS"); do awk -v a="${R[$key.r$r.p99_ms]}" -v b="${R[$base.r$r.p99_ms]}" 'BEGIN { print a - b }'; done | median)
+  fi
 }
 
 log "1a. latency overhead: one sim with --ttft 50 (64 in flight, CPU not saturated)"
@@ -391,41 +425,42 @@ done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------- report ----------
-f() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.2f", a - b }'; }
 row() { # row KEY LABEL BACKENDS DIRECT-KEY
   local k=$1 over="—"
-  [ -n "${4:-}" ] && [ "$4" != "$k" ] && over=$(sub "${R[$k.p99_ms]}" "${R[$4.p99_ms]}")
+  [ -n "${4:-}" ] && [ "$4" != "$k" ] && over=$(awk -v d="${R[$k.over]}" 'BEGIN { printf "%+.2f", d }')
   [ "${4:-}" = "$k" ] && over="(baseline)"
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$k.rps]}")" "$(f "${R[$k.p50_ms]}")" "$(f "${R[$k.p99_ms]}")" "$over" \
-    "$(( ${R[$k.status]} + ${R[$k.sock]} ))" "${R[$k.cpu_proxy]:-—}" "${R[$k.cpu_sims]:-—}"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$k.rps]}")" "$(f "${R[$k.p50_ms]}")" "$(f "${R[$k.p99_ms]}")" \
+    "${R[$k.p99_rounds]}" "$over" "$(( ${R[$k.status]} + ${R[$k.sock]} ))" "${R[$k.cpu_proxy]:-—}" "${R[$k.cpu_sims]:-—}"
 }
 verdict() { if [ "$1" = 1 ]; then echo "MET"; else echo "MISSED"; fi; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
 
-lat_over=$(awk -v a="${R[lat.atoll.p99_ms]}" -v b="${R[lat.direct.p99_ms]}" 'BEGIN { printf "%.2f", a - b }')
-sat_over=$(awk -v a="${R[sat1.atoll.p99_ms]}" -v b="${R[sat1.direct.p99_ms]}" 'BEGIN { printf "%.2f", a - b }')
+lat_over=$(awk -v d="${R[lat.atoll.over]}" 'BEGIN { printf "%.2f", d }')
+sat_over=$(awk -v d="${R[sat1.atoll.over]}" 'BEGIN { printf "%.2f", d }')
 ratio=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-rr-stream.steady_mean_ms]}" 'BEGIN { printf "%.2f", a / b }')
 ratio_lc=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-stream.steady_mean_ms]}" 'BEGIN { printf "%.2f", a / b }')
 
 table=$(
-  echo "### 1. Overhead and throughput — non-streaming, wrk -t$THREADS -c$CONNS, ${DURATION}s per row after ${WARM}s of warm-up"
+  echo "### 1. Overhead and throughput — non-streaming, wrk -t$THREADS -c$CONNS, $ROUNDS interleaved rounds of ${DURATION}s per target after ${WARM}s of warm-up"
   echo
-  echo "CPU columns: CPU time (user+system) per request of the proxy's processes and of the sims, during the measured run."
+  echo "Every target of a group runs at once; each round measures them one after another. Requests/s, p50, p99 and CPU are"
+  echo "medians over the rounds; \"p99 over direct\" is the median of the per-round differences (each round's target minus"
+  echo "that round's direct run). CPU columns: CPU time (user+system) per request of the proxy's processes and of the sims."
   echo
-  echo "| Target | Backends | Requests/s | p50 ms | p99 ms | p99 over direct ms | Errors | Proxy CPU ms/req | Sims CPU ms/req |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
-  echo "| **1a. latency: sim --ttft 50 (64 in flight, CPU not saturated)** | | | | | | | | |"
+  echo "| Target | Backends | Requests/s | p50 ms | p99 ms | p99 per round ms | p99 over direct ms | Errors | Proxy CPU ms/req | Sims CPU ms/req |"
+  echo "|---|---|---:|---:|---:|---|---:|---:|---:|---:|"
+  echo "| **1a. latency: sim --ttft 50 (64 in flight, CPU not saturated)** | | | | | | | | | |"
   row lat.direct direct "1 sim" lat.direct
   row lat.atoll Atoll "1 sim" lat.direct
   row lat.nginx nginx "1 sim" lat.direct
   row lat.haproxy HAProxy "1 sim" lat.direct
-  echo "| **1b. saturation: sim --ttft 5, one backend (CPU-bound)** | | | | | | | | |"
+  echo "| **1b. saturation: sim --ttft 5, one backend (CPU-bound)** | | | | | | | | | |"
   row sat1.direct direct "1 sim" sat1.direct
   row sat1.atoll Atoll "1 sim" sat1.direct
   row sat1.nginx nginx "1 sim" sat1.direct
   row sat1.haproxy HAProxy "1 sim" sat1.direct
-  echo "| **1c. throughput: sim --ttft 5, four backends (same 4 sims)** | | | | | | | | |"
+  echo "| **1c. throughput: sim --ttft 5, four backends (same 4 sims)** | | | | | | | | | |"
   row sat4.atoll Atoll "4 sims"
   row sat4.nginx "nginx least_conn" "4 sims"
   row sat4.haproxy "HAProxy leastconn" "4 sims"
