@@ -11,10 +11,7 @@ namespace Atoll.Providers.Tests.Hetzner;
 /// <summary>What the Hetzner tests share: a provider talking to a stand-in, launch requests, a delay-recording clock.</summary>
 internal static class HetznerTestKit
 {
-    public static readonly ProviderHttpOptions Fast = new()
-    {
-        InitialBackoff = TimeSpan.FromMilliseconds(1), MaxBackoff = TimeSpan.FromMilliseconds(10), RequestsPerSecond = 0,
-    };
+    public static ProviderHttpOptions Fast => ProviderTestKit.FastRetries;
 
     public static readonly Dictionary<string, string> InEuros = new() { ["eurToUsd"] = "1" };
 

@@ -21,13 +21,7 @@ internal sealed class LambdaHarness : IAsyncDisposable
     public LambdaCloudProvider Provider { get; private set; } = null!;
 
     /// <summary>Retries without real waiting and no pacing.</summary>
-    public static ProviderHttpOptions FastRetries { get; } = new()
-    {
-        MaxAttempts = 4,
-        InitialBackoff = TimeSpan.FromMilliseconds(1),
-        MaxBackoff = TimeSpan.FromMilliseconds(10),
-        RequestsPerSecond = 0,
-    };
+    public static ProviderHttpOptions FastRetries => ProviderTestKit.FastRetries;
 
     public static BootstrapBundle Bootstrap { get; } = new(
         "#!/bin/bash\necho join\n", "#cloud-config\nruncmd:\n  - [atoll, agent, --join]\n", [], [], [], []);

@@ -12,10 +12,7 @@ public sealed class TensorDockCloudProviderTests : IAsyncLifetime, IDisposable
 {
     private const string SshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAtoll atoll@test";
 
-    private static readonly ProviderHttpOptions Fast = new()
-    {
-        InitialBackoff = TimeSpan.FromMilliseconds(1), MaxBackoff = TimeSpan.FromMilliseconds(10), RequestsPerSecond = 0,
-    };
+    private static ProviderHttpOptions Fast => ProviderTestKit.FastRetries;
 
     private readonly TensorDockStandIn standIn = new();
     private readonly HttpClient http = new();

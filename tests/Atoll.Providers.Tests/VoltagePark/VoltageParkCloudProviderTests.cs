@@ -12,10 +12,7 @@ public sealed class VoltageParkCloudProviderTests : IAsyncLifetime, IDisposable
 {
     private const string Locations = "GET /virtual-machines/instant/locations";
 
-    private static readonly ProviderHttpOptions Fast = new()
-    {
-        InitialBackoff = TimeSpan.FromMilliseconds(1), MaxBackoff = TimeSpan.FromMilliseconds(10), RequestsPerSecond = 0,
-    };
+    private static ProviderHttpOptions Fast => ProviderTestKit.FastRetries;
 
     private readonly VoltageParkStandIn standIn = new();
     private readonly HttpClient http = new();
