@@ -1,11 +1,10 @@
 using System.Buffers;
-using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Text;
 using Atoll.Core.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace Atoll.Server.Gateway;
 
@@ -17,32 +16,22 @@ namespace Atoll.Server.Gateway;
 /// </summary>
 internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<GatewayOptions> options)
 {
-    private static readonly string[] CopiedResponseHeaders = ["x-request-id", "openai-processing-ms", "x-atoll-instance"];
-
     /// <summary>
     /// One attempt. The request is the client's body as it came (nothing is re-serialized) with the fewest headers
-    /// a model server needs; the target URL is resolved once per endpoint and route.
+    /// a model server needs; the target URL and its request head are built once per endpoint and route.
     /// </summary>
     public async Task<AttemptResult> ForwardAsync(
         HttpContext context, RoutableEndpoint endpoint, string path, byte[] body, bool stream, FirstByteTimer firstByte)
     {
         var settings = options.Value;
         var clientGone = context.RequestAborted;
-        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Resolve(path)) { Content = new ByteArrayContent(body) };
-        // Unvalidated: the values are constant and valid, and stored as given they are written without parsing.
-        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-        if (stream)
-        {
-            request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
-        }
-
         var attempt = AttemptCancellation.Rent(settings.FirstByteTimeout, clientGone);
         try
         {
-            HttpResponseMessage response;
+            Http1Connection answer;
             try
             {
-                response = await clients.Requests.SendAsync(request, attempt.Token).ConfigureAwait(false);
+                answer = await clients.Requests.Target(endpoint.Resolve(path)).ExchangeAsync(body, stream, attempt.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (clientGone.IsCancellationRequested)
             {
@@ -52,22 +41,29 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
             {
                 return AttemptResult.Retry($"no response within {settings.FirstByteTimeout.TotalSeconds:0.#}s");
             }
-            catch (HttpRequestException e)
+            catch (UpstreamException e) when (e.Connecting)
             {
-                return AttemptResult.Retry(e.HttpRequestError == HttpRequestError.ConnectionError ? $"cannot connect: {e.Message}" : e.Message);
+                return AttemptResult.Retry($"cannot connect: {e.Message}");
+            }
+            catch (Exception e) when (e is IOException or SocketException)
+            {
+                return AttemptResult.Retry(e.Message);
             }
 
-            using (response)
+            try
             {
-                var status = (int)response.StatusCode;
+                var status = answer.Status;
                 if (status >= 500 || status == StatusCodes.Status429TooManyRequests)
                 {
                     return AttemptResult.Retry($"answered {status}", status);
                 }
-                var isStream = stream && response.Content.Headers.ContentType?.MediaType == "text/event-stream";
-                return isStream
-                    ? await StreamAsync(context, endpoint, response, firstByte).ConfigureAwait(false)
-                    : await BufferAsync(context, endpoint, response, attempt, firstByte).ConfigureAwait(false);
+                return stream && answer.IsEventStream
+                    ? await StreamAsync(context, endpoint, answer, firstByte).ConfigureAwait(false)
+                    : await BufferAsync(context, endpoint, answer, attempt, firstByte).ConfigureAwait(false);
+            }
+            finally
+            {
+                answer.Release();
             }
         }
         finally
@@ -77,31 +73,31 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
     }
 
     private async Task<AttemptResult> BufferAsync(
-        HttpContext context, RoutableEndpoint endpoint, HttpResponseMessage response, CancellationTokenSource attempt, FirstByteTimer firstByte)
+        HttpContext context, RoutableEndpoint endpoint, Http1Connection answer, CancellationTokenSource attempt, FirstByteTimer firstByte)
     {
         var settings = options.Value;
         attempt.CancelAfter(settings.ResponseTimeout);
-        PooledBody content;
+        var content = new PooledBody();
         try
         {
-            content = await ReadBoundedAsync(response.Content, settings.MaxResponseBytes, attempt.Token).ConfigureAwait(false);
+            content = await ReadBoundedAsync(answer, settings.MaxResponseBytes, attempt.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             return new AttemptResult(AttemptOutcome.ClientGone, 0);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
-            return AttemptResult.Retry($"answer broke off: {e.Message}", (int)response.StatusCode);
+            return AttemptResult.Retry($"answer broke off: {e.Message}", answer.Status);
         }
         try
         {
             firstByte.Observe();
-            CopyHeaders(context, endpoint, response);
+            CopyHeaders(context, endpoint, answer);
             context.Response.ContentLength = content.Length;
             // Kestrel copies the bytes into its output pipe before the write completes: the buffer can go back after.
             await context.Response.Body.WriteAsync(content.Memory, context.RequestAborted).ConfigureAwait(false);
-            return new AttemptResult(AttemptOutcome.Answered, (int)response.StatusCode, null, Usage.CompletionTokens(content.Memory.Span));
+            return new AttemptResult(AttemptOutcome.Answered, answer.Status, null, Usage.CompletionTokens(content.Memory.Span));
         }
         finally
         {
@@ -109,47 +105,42 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         }
     }
 
-    private async Task<AttemptResult> StreamAsync(HttpContext context, RoutableEndpoint endpoint, HttpResponseMessage response, FirstByteTimer firstByte)
+    private async Task<AttemptResult> StreamAsync(HttpContext context, RoutableEndpoint endpoint, Http1Connection answer, FirstByteTimer firstByte)
     {
         var settings = options.Value;
-        CopyHeaders(context, endpoint, response);
+        CopyHeaders(context, endpoint, answer);
         context.Response.Headers.CacheControl = "no-cache";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await context.Response.StartAsync(context.RequestAborted).ConfigureAwait(false);
 
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         var events = 0;
         var first = true;
         try
         {
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            var upstream = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
-            await using (upstream.ConfigureAwait(false))
+            while (true)
             {
-                while (true)
+                idle.CancelAfter(settings.StreamIdleTimeout);
+                var piece = await answer.ReadAsync(idle.Token).ConfigureAwait(false);
+                if (piece.IsEmpty)
                 {
-                    idle.CancelAfter(settings.StreamIdleTimeout);
-                    var read = await upstream.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        return new AttemptResult(AttemptOutcome.Answered, (int)response.StatusCode, null, events);
-                    }
-                    if (first)
-                    {
-                        firstByte.Observe();
-                        first = false;
-                    }
-                    events += CountEvents(buffer.AsSpan(0, read));
-                    await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
-                    await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                    return new AttemptResult(AttemptOutcome.Answered, answer.Status, null, events);
                 }
+                if (first)
+                {
+                    firstByte.Observe();
+                    first = false;
+                }
+                events += CountEvents(piece.Span);
+                await context.Response.Body.WriteAsync(piece, context.RequestAborted).ConfigureAwait(false);
+                await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
             }
         }
         catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
-            return new AttemptResult(AttemptOutcome.ClientGone, (int)response.StatusCode);
+            return new AttemptResult(AttemptOutcome.ClientGone, answer.Status);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
             var reason = e is OperationCanceledException ? $"no data for {settings.StreamIdleTimeout.TotalSeconds:0.#}s" : e.Message;
             var message = $"the model server {endpoint.Id} failed mid-stream ({reason}); the answer is incomplete";
@@ -165,101 +156,88 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
             }
             catch (Exception) when (context.RequestAborted.IsCancellationRequested)
             {
-                return new AttemptResult(AttemptOutcome.ClientGone, (int)response.StatusCode);
+                return new AttemptResult(AttemptOutcome.ClientGone, answer.Status);
             }
-            return new AttemptResult(AttemptOutcome.StreamBroken, (int)response.StatusCode, message, events);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            return new AttemptResult(AttemptOutcome.StreamBroken, answer.Status, message, events);
         }
     }
 
-    private static void CopyHeaders(HttpContext context, RoutableEndpoint endpoint, HttpResponseMessage response)
+    private static void CopyHeaders(HttpContext context, RoutableEndpoint endpoint, Http1Connection answer)
     {
-        // Read unvalidated, as the upstream sent them: nothing is parsed or re-formatted on the way through.
         var headers = context.Response.Headers;
-        context.Response.StatusCode = (int)response.StatusCode;
-        if (response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var type))
+        context.Response.StatusCode = answer.Status;
+        if (answer.ContentType is { } type)
         {
-            headers.ContentType = Values(type);
+            headers.ContentType = type;
         }
-        foreach (var name in CopiedResponseHeaders)
+        var kept = answer.Kept;
+        for (var i = 0; i < kept.Length; i++)
         {
-            if (response.Headers.NonValidated.TryGetValues(name, out var values))
+            if (kept[i] is { } value)
             {
-                headers[name] = Values(values);
+                headers[Http1Connection.KeptHeaders[i]] = value;
             }
         }
         headers["x-atoll-endpoint"] = endpoint.Id;
     }
 
-    private static StringValues Values(HeaderStringValues values) =>
-        values.Count == 1 ? new StringValues(values.ToString()) : new StringValues([.. values]);
-
     /// <summary>
     /// The whole answer, read before anything is sent so a broken body is retried, never a 200 with half a body.
-    /// With a Content-Length (the usual case) it lands in one pooled buffer.
+    /// The usual small answer arrives with its head and is used where it lies, in the connection's buffer.
     /// </summary>
-    private static async Task<PooledBody> ReadBoundedAsync(HttpContent content, long max, CancellationToken ct)
+    private static async Task<PooledBody> ReadBoundedAsync(Http1Connection answer, long max, CancellationToken ct)
     {
-        var declared = content.Headers.ContentLength;
-        if (declared > max)
+        if (answer.ContentLength > max)
         {
-            throw new IOException($"answer of {declared} bytes is over the gateway's limit of {max}");
+            throw new IOException($"answer of {answer.ContentLength} bytes is over the gateway's limit of {max}");
         }
-        var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        var piece = await answer.ReadAsync(ct).ConfigureAwait(false);
+        if (answer.BodyDone)
         {
-            if (declared is { } length)
-            {
-                // A short read means the backend broke off (ReadExactly throws).
-                var exact = ArrayPool<byte>.Shared.Rent((int)length);
-                try
-                {
-                    await stream.ReadExactlyAsync(exact.AsMemory(0, (int)length), ct).ConfigureAwait(false);
-                }
-                catch
-                {
-                    ArrayPool<byte>.Shared.Return(exact);
-                    throw;
-                }
-                return new PooledBody(exact, (int)length, pooled: true);
-            }
-            using var memory = new MemoryStream(4096);
-            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-            try
-            {
-                int read;
-                while ((read = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-                {
-                    if (memory.Length + read > max)
-                    {
-                        throw new IOException($"answer is over the gateway's limit of {max} bytes");
-                    }
-                    memory.Write(buffer, 0, read);
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-            return new PooledBody(memory.GetBuffer(), (int)memory.Length, pooled: false);
+            return new PooledBody(piece, null);
         }
+        var collected = ArrayPool<byte>.Shared.Rent((int)Math.Max(answer.ContentLength ?? 0, 16 * 1024));
+        var length = 0;
+        try
+        {
+            while (!piece.IsEmpty)
+            {
+                if (length + piece.Length > max)
+                {
+                    throw new IOException($"answer is over the gateway's limit of {max} bytes");
+                }
+                if (length + piece.Length > collected.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(max, Math.Max(collected.Length * 2L, length + piece.Length)));
+                    collected.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(collected);
+                    collected = larger;
+                }
+                piece.Span.CopyTo(collected.AsSpan(length));
+                length += piece.Length;
+                piece = await answer.ReadAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(collected);
+            throw;
+        }
+        return new PooledBody(collected.AsMemory(0, length), collected);
     }
 
-    /// <summary>An answer body in a buffer that may be borrowed from the shared pool.</summary>
-    private readonly struct PooledBody(byte[] array, int length, bool pooled)
+    /// <summary>An answer body, in a buffer borrowed from the shared pool or in the connection's own.</summary>
+    private readonly struct PooledBody(ReadOnlyMemory<byte> memory, byte[]? pooled)
     {
-        public int Length => length;
+        public int Length => memory.Length;
 
-        public ReadOnlyMemory<byte> Memory => array.AsMemory(0, length);
+        public ReadOnlyMemory<byte> Memory => memory;
 
         public void Return()
         {
-            if (pooled)
+            if (pooled is not null)
             {
-                ArrayPool<byte>.Shared.Return(array);
+                ArrayPool<byte>.Shared.Return(pooled);
             }
         }
     }

@@ -1,0 +1,274 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Security.Authentication;
+using System.Text;
+
+namespace Atoll.Server.Gateway;
+
+/// <summary>
+/// The gateway's HTTP/1.1 client to model servers: pooled keep-alive connections per host, one POST per exchange.
+/// It replaces <see cref="SocketsHttpHandler"/> on the forwarding path because a proxy needs none of what that
+/// general client builds per request (a request and a response message, header collections, a URI per request,
+/// a pool lookup under a lock): here a request is one write of a pre-built head plus the body, and the answer's
+/// body is handed on straight out of the connection's read buffer. http and https (TLS over the same framing).
+/// <para>
+/// A pooled connection the server closed while it was idle (uvicorn, which vLLM runs on, closes idle connections
+/// after 5 s) fails before any byte of an answer; the exchange is then sent once more on another connection, as
+/// <see cref="SocketsHttpHandler"/> does. Idle connections are closed after <see cref="IdleTimeout"/> (shorter than
+/// uvicorn's) and any after <see cref="Lifetime"/>, so DNS and endpoint changes are seen.
+/// </para>
+/// </summary>
+internal sealed class Http1Upstream : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Http1Pool> pools = new(StringComparer.Ordinal);
+    private readonly ConditionalWeakTable<Uri, Http1Target> targets = [];
+    private readonly ITimer sweeper;
+    private readonly TimeProvider time;
+
+    public Http1Upstream(
+        bool inlineIo, TimeSpan? connectTimeout = null, TimeSpan? idleTimeout = null, TimeSpan? lifetime = null,
+        TimeProvider? time = null, RemoteCertificateValidationCallback? validateCertificate = null)
+    {
+        InlineIo = inlineIo;
+        ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(5);
+        IdleTimeout = idleTimeout ?? TimeSpan.FromSeconds(4);
+        Lifetime = lifetime ?? TimeSpan.FromMinutes(5);
+        ValidateCertificate = validateCertificate;
+        this.time = time ?? TimeProvider.System;
+        sweeper = this.time.CreateTimer(static s => ((Http1Upstream)s!).Sweep(), this, IdleTimeout, IdleTimeout);
+    }
+
+    /// <summary>Whether connections complete their I/O on the socket event threads (<see cref="Gateway.InlineIo"/>).</summary>
+    public bool InlineIo { get; }
+
+    public TimeSpan ConnectTimeout { get; }
+
+    public TimeSpan IdleTimeout { get; }
+
+    public TimeSpan Lifetime { get; }
+
+    /// <summary>Certificate check for https model servers; null is the system's default validation.</summary>
+    public RemoteCertificateValidationCallback? ValidateCertificate { get; }
+
+    public bool Disposed { get; private set; }
+
+    /// <summary>Open connections to all hosts, idle or busy.</summary>
+    public int OpenConnections => pools.Values.Sum(p => p.Open);
+
+    public long Now => time.GetTimestamp();
+
+    public bool Expired(Http1Connection connection, long now) =>
+        time.GetElapsedTime(connection.LastUsed, now) >= IdleTimeout || time.GetElapsedTime(connection.CreatedAt, now) >= Lifetime;
+
+    /// <summary>Where POSTs to <paramref name="url"/> go, built once per URL instance (endpoints cache theirs).</summary>
+    public Http1Target Target(Uri url) =>
+        targets.TryGetValue(url, out var target) ? target : targets.GetValue(url, u => CreateTarget(u));
+
+    public void Dispose()
+    {
+        Disposed = true;
+        sweeper.Dispose();
+        foreach (var pool in pools.Values)
+        {
+            pool.CloseIdle(all: true);
+        }
+    }
+
+    private Http1Target CreateTarget(Uri url)
+    {
+        if (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new ArgumentException($"Model server URL {url} is neither http nor https.", nameof(url));
+        }
+        var host = url.IdnHost.Trim('[', ']');
+        var hostHeader = url.HostNameType == UriHostNameType.IPv6 ? $"[{host}]" : host;
+        if (!url.IsDefaultPort)
+        {
+            hostHeader += ":" + url.Port;
+        }
+        var pool = pools.GetOrAdd($"{url.Scheme}://{hostHeader}", _ => new Http1Pool(this, url.Scheme == Uri.UriSchemeHttps, host, url.Port));
+        var head = Encoding.ASCII.GetBytes($"POST {url.PathAndQuery} HTTP/1.1\r\nHost: {hostHeader}\r\nContent-Type: application/json\r\nContent-Length: ");
+        return new Http1Target(pool, head);
+    }
+
+    private void Sweep()
+    {
+        foreach (var pool in pools.Values)
+        {
+            pool.CloseIdle(all: false);
+        }
+    }
+}
+
+/// <summary>One URL's pool and pre-built request head.</summary>
+internal sealed class Http1Target(Http1Pool pool, byte[] head)
+{
+    public Http1Pool Pool => pool;
+
+    /// <summary>
+    /// Sends the POST and reads the answer's head; the caller reads the body and then calls
+    /// <see cref="Http1Connection.Release"/>. A reused connection that fails before any answer byte was stale: the
+    /// exchange goes once more on another.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<Http1Connection> ExchangeAsync(ReadOnlyMemory<byte> body, bool eventStream, CancellationToken ct)
+    {
+        while (true)
+        {
+            var connection = pool.TryRent() ?? await pool.ConnectAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await connection.SendAsync(head, body, eventStream, ct).ConfigureAwait(false);
+                await connection.ReadHeadAsync(ct).ConfigureAwait(false);
+                return connection;
+            }
+            catch (Exception e) when ((e is IOException or SocketException) && connection.Completed > 0 && !connection.ReceivedAny
+                                      && !ct.IsCancellationRequested)
+            {
+                connection.Dispose();
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+    }
+}
+
+/// <summary>Keep-alive connections to one host and port, most recently used first.</summary>
+internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int port)
+{
+    private readonly Stack<Http1Connection> idle = new();
+    private readonly Lock gate = new();
+    private int open;
+
+    public int Open => Volatile.Read(ref open);
+
+    public int Idle
+    {
+        get
+        {
+            lock (gate)
+            {
+                return idle.Count;
+            }
+        }
+    }
+
+    public Http1Connection? TryRent()
+    {
+        while (true)
+        {
+            Http1Connection? connection;
+            lock (gate)
+            {
+                if (!idle.TryPop(out connection))
+                {
+                    return null;
+                }
+            }
+            if (!owner.Expired(connection, owner.Now))
+            {
+                return connection;
+            }
+            connection.Dispose();
+        }
+    }
+
+    public void Return(Http1Connection connection)
+    {
+        if (owner.Disposed)
+        {
+            connection.Dispose();
+            return;
+        }
+        connection.LastUsed = owner.Now;
+        lock (gate)
+        {
+            idle.Push(connection);
+        }
+    }
+
+    /// <summary>Called once by each connection when it closes.</summary>
+    public void Closed() => Interlocked.Decrement(ref open);
+
+    public async ValueTask<Http1Connection> ConnectAsync(CancellationToken ct)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (owner.InlineIo)
+        {
+            Gateway.InlineIo.TrySet(socket, inline: true);
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(owner.ConnectTimeout);
+        Stream stream;
+        try
+        {
+            await socket.ConnectAsync(new DnsEndPoint(host, port), timeout.Token).ConfigureAwait(false);
+            stream = new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (Exception e)
+        {
+            socket.Dispose();
+            throw ConnectFailed(e, ct);
+        }
+        if (tls)
+        {
+            var secure = new SslStream(stream, leaveInnerStreamOpen: false);
+            try
+            {
+                var options = new SslClientAuthenticationOptions { TargetHost = host, RemoteCertificateValidationCallback = owner.ValidateCertificate };
+                await secure.AuthenticateAsClientAsync(options, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                await secure.DisposeAsync().ConfigureAwait(false);
+                throw ConnectFailed(e, ct);
+            }
+            stream = secure;
+        }
+        Interlocked.Increment(ref open);
+        return new Http1Connection(this, stream, owner.Now);
+    }
+
+    /// <summary>Closes idle connections past their idle time or lifetime, or all of them.</summary>
+    public void CloseIdle(bool all)
+    {
+        List<Http1Connection>? closing = null;
+        var now = owner.Now;
+        lock (gate)
+        {
+            if (idle.Count == 0)
+            {
+                return;
+            }
+            var kept = idle.ToArray(); // most recent first
+            idle.Clear();
+            for (var i = kept.Length - 1; i >= 0; i--)
+            {
+                if (all || owner.Expired(kept[i], now))
+                {
+                    (closing ??= []).Add(kept[i]);
+                }
+                else
+                {
+                    idle.Push(kept[i]);
+                }
+            }
+        }
+        closing?.ForEach(c => c.Dispose());
+    }
+
+    private Exception ConnectFailed(Exception e, CancellationToken ct) => e switch
+    {
+        OperationCanceledException when ct.IsCancellationRequested => e,
+        OperationCanceledException => new UpstreamException($"no connection to {host}:{port} within {owner.ConnectTimeout.TotalSeconds:0.#}s", connecting: true),
+        SocketException or IOException or AuthenticationException => new UpstreamException(
+            $"{(e is AuthenticationException ? "TLS failed: " : "")}{e.Message} ({host}:{port})", connecting: true, e),
+        _ => e,
+    };
+}

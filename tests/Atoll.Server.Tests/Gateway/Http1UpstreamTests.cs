@@ -1,0 +1,510 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Atoll.Server.Gateway;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Atoll.Server.Tests.Gateway;
+
+/// <summary>
+/// The gateway's HTTP/1.1 client against a scripted server that writes exact bytes: framing (length, chunked in
+/// odd pieces, read-to-close), keep-alive and reuse, stale pooled connections, malformed answers, timeouts, TLS.
+/// </summary>
+public sealed class Http1UpstreamTests
+{
+    private static readonly byte[] Body = "{\"model\":\"m\"}"u8.ToArray();
+
+    [Fact]
+    public async Task A_length_framed_answer_is_read_whole_and_its_connection_reused()
+    {
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            while (await conn.ReadRequestAsync() is not null)
+            {
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: r1\r\nx-atoll-instance: sim-a\r\n"
+                    + "Openai-Processing-Ms: 12\r\nContent-Length: 11\r\n\r\n{\"ok\":true}");
+            }
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+
+        for (var i = 0; i < 3; i++)
+        {
+            var answer = await target.ExchangeAsync(Body, eventStream: false, CancellationToken.None);
+            Assert.Equal(200, answer.Status);
+            Assert.Equal("application/json", answer.ContentType);
+            Assert.Equal(11, answer.ContentLength);
+            Assert.Equal("r1|12|sim-a", string.Join("|", answer.Kept));
+            Assert.Equal("{\"ok\":true}", await ReadAllAsync(answer));
+            answer.Release();
+        }
+        Assert.Equal(1, server.Accepted);
+        Assert.Equal(1, client.OpenConnections);
+        Assert.Equal(1, target.Pool.Idle);
+    }
+
+    [Fact]
+    public async Task The_request_is_a_post_with_host_type_length_and_accept_for_streams()
+    {
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            while (await conn.ReadRequestAsync() is not null)
+            {
+                await conn.WriteAsync("HTTP/1.1 204 No Content\r\n\r\n");
+            }
+        });
+        using var client = new Http1Upstream(inlineIo: true);
+        var target = client.Target(server.Url("/v1/completions?x=1"));
+        (await target.ExchangeAsync(Body, eventStream: false, CancellationToken.None)).Release();
+        (await target.ExchangeAsync(Body, eventStream: true, CancellationToken.None)).Release();
+
+        var port = server.Url("/").Port;
+        Assert.Equal(
+            $"POST /v1/completions?x=1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {Body.Length}\r\n\r\n{{\"model\":\"m\"}}",
+            server.Requests[0]);
+        Assert.Equal(
+            $"POST /v1/completions?x=1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {Body.Length}\r\n"
+            + "Accept: text/event-stream\r\n\r\n{\"model\":\"m\"}",
+            server.Requests[1]);
+    }
+
+    [Fact]
+    public async Task A_large_body_goes_out_whole()
+    {
+        var large = Encoding.ASCII.GetBytes("{\"p\":\"" + new string('x', 100_000) + "\"}");
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var answer = await client.Target(server.Url("/v1/embeddings")).ExchangeAsync(large, false, CancellationToken.None);
+        Assert.Equal("ok", await ReadAllAsync(answer));
+        answer.Release();
+        Assert.EndsWith(Encoding.ASCII.GetString(large), server.Requests[0]);
+    }
+
+    [Fact]
+    public async Task A_chunked_answer_in_odd_pieces_is_de_chunked_with_extensions_and_trailers()
+    {
+        const string answerText = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "6;name=value\r\ndata: \r\nA\r\n1234567890\r\n0\r\nX-Trailer: t\r\n\r\n";
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            while (await conn.ReadRequestAsync() is not null)
+            {
+                // One byte per write, each flushed: every boundary falls somewhere awkward.
+                foreach (var b in Encoding.ASCII.GetBytes(answerText))
+                {
+                    await conn.WriteAsync([b]);
+                }
+            }
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        for (var i = 0; i < 2; i++)
+        {
+            var answer = await target.ExchangeAsync(Body, true, CancellationToken.None);
+            Assert.True(answer.IsEventStream);
+            Assert.Null(answer.ContentLength);
+            Assert.Equal("data: 1234567890", await ReadAllAsync(answer));
+            Assert.True(answer.BodyDone);
+            answer.Release();
+        }
+        Assert.Equal(1, server.Accepted);
+    }
+
+    [Fact]
+    public async Task An_answer_without_length_is_read_to_the_close_and_its_connection_not_reused()
+    {
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.WriteAsync("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\":");
+            await conn.WriteAsync("1}");
+            conn.Close();
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        var answer = await target.ExchangeAsync(Body, false, CancellationToken.None);
+        Assert.Equal("{\"a\":1}", await ReadAllAsync(answer));
+        answer.Release();
+        Assert.Equal(0, client.OpenConnections);
+        Assert.Equal(0, target.Pool.Idle);
+    }
+
+    [Fact]
+    public async Task Connection_close_and_unread_bodies_close_the_connection()
+    {
+        await using var server = new ScriptedServer(async (conn, n) =>
+        {
+            while (await conn.ReadRequestAsync() is not null)
+            {
+                await conn.WriteAsync(n == 1
+                    ? "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+                    : "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy");
+            }
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        var first = await target.ExchangeAsync(Body, false, CancellationToken.None);
+        Assert.Equal("ok", await ReadAllAsync(first));
+        first.Release();
+        var second = await target.ExchangeAsync(Body, false, CancellationToken.None);
+        Assert.Equal(503, second.Status);
+        second.Release(); // body left unread
+        Assert.Equal(2, server.Accepted);
+        Assert.Equal(0, client.OpenConnections);
+    }
+
+    [Fact]
+    public async Task Interim_answers_are_skipped()
+    {
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.WriteAsync("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx");
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var answer = await client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None);
+        Assert.Equal(201, answer.Status);
+        Assert.Equal("x", await ReadAllAsync(answer));
+        answer.Release();
+    }
+
+    [Fact]
+    public async Task A_pooled_connection_the_server_closed_while_idle_is_replaced_without_an_error()
+    {
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            conn.Close(); // as an idle timeout would, but without saying Connection: close
+        });
+        using var client = new Http1Upstream(inlineIo: true);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        for (var i = 0; i < 3; i++)
+        {
+            var answer = await target.ExchangeAsync(Body, false, CancellationToken.None);
+            Assert.Equal("ok", await ReadAllAsync(answer));
+            answer.Release();
+            await server.WaitForClosedAsync(i + 1);
+        }
+        Assert.Equal(3, server.Accepted);
+    }
+
+    [Fact]
+    public async Task A_new_connection_closed_before_an_answer_fails_once_without_retrying()
+    {
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            await conn.ReadRequestAsync();
+            conn.Close();
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var e = await Assert.ThrowsAsync<UpstreamException>(() =>
+            client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None).AsTask());
+        Assert.False(e.Connecting);
+        Assert.Contains("closed before an answer", e.Message);
+        Assert.Equal(1, server.Accepted);
+        Assert.Equal(0, client.OpenConnections);
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "5 bytes of the answer missing")]
+    [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabc", "in the middle of a chunk")]
+    [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size \"zz\"")]
+    public async Task A_broken_body_is_an_error_not_a_short_answer(string answerText, string expected)
+    {
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.WriteAsync(answerText);
+            conn.Close();
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var answer = await client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None);
+        var e = await Assert.ThrowsAsync<UpstreamException>(() => ReadAllAsync(answer));
+        Assert.Contains(expected, e.Message);
+        answer.Release();
+        Assert.Equal(0, client.OpenConnections);
+    }
+
+    [Theory]
+    [InlineData("SSH-2.0-OpenSSH_9.2\r\n\r\n", "not an HTTP/1 answer: \"SSH-2.0-OpenSSH_9.2\"")]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", "malformed Content-Length: \"1x\"")]
+    [InlineData("HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "malformed answer header")]
+    public async Task A_malformed_head_is_an_error_naming_what_was_wrong(string answerText, string expected)
+    {
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.WriteAsync(answerText);
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var e = await Assert.ThrowsAsync<UpstreamException>(() =>
+            client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None).AsTask());
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_a_connect_error()
+    {
+        var port = FreePort();
+        using var client = new Http1Upstream(inlineIo: false);
+        var e = await Assert.ThrowsAsync<UpstreamException>(() =>
+            client.Target(new Uri($"http://127.0.0.1:{port}/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None).AsTask());
+        Assert.True(e.Connecting);
+        Assert.Contains($"127.0.0.1:{port}", e.Message);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_waiting_exchange_closes_its_connection()
+    {
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.ReadRequestAsync(); // no answer; returns when the client closes
+        });
+        using var client = new Http1Upstream(inlineIo: true);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, cts.Token).AsTask());
+        await server.WaitForClosedAsync(1);
+        Assert.Equal(0, client.OpenConnections);
+    }
+
+    [Fact]
+    public async Task Idle_connections_are_closed_after_the_idle_timeout()
+    {
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            while (await conn.ReadRequestAsync() is not null)
+            {
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+        var time = new FakeTimeProvider();
+        using var client = new Http1Upstream(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        await ExchangeAndReadAsync(target);
+        time.Advance(TimeSpan.FromSeconds(3));
+        await ExchangeAndReadAsync(target);
+        Assert.Equal(1, server.Accepted);
+
+        time.Advance(TimeSpan.FromSeconds(5)); // the sweep at 8 s closes it (idle since 3 s)
+        Assert.Equal(0, client.OpenConnections);
+        await server.WaitForClosedAsync(1);
+        await ExchangeAndReadAsync(target);
+        Assert.Equal(2, server.Accepted);
+    }
+
+    [Fact]
+    public async Task Https_model_servers_work_over_tls()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            while (await conn.ReadRequestAsync() is not null)
+            {
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret");
+            }
+        }, certificate);
+        string? seen = null;
+        using var client = new Http1Upstream(inlineIo: true, validateCertificate: (_, cert, _, _) =>
+        {
+            seen = cert?.Subject;
+            return cert?.GetCertHashString() == certificate.GetCertHashString(); // pinned, as a user would for a self-signed server
+        });
+        var target = client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions"));
+        for (var i = 0; i < 2; i++)
+        {
+            var answer = await target.ExchangeAsync(Body, false, CancellationToken.None);
+            Assert.Equal("secret", await ReadAllAsync(answer));
+            answer.Release();
+        }
+        Assert.Equal("CN=localhost", seen);
+        Assert.Equal(1, server.Accepted);
+        Assert.Contains("Host: localhost:", server.Requests[0]);
+    }
+
+    [Fact]
+    public async Task An_untrusted_certificate_is_a_connect_error()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
+        await using var server = new ScriptedServer((conn, _) => conn.ReadRequestAsync(), certificate);
+        using var client = new Http1Upstream(inlineIo: false);
+        var e = await Assert.ThrowsAsync<UpstreamException>(() =>
+            client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None).AsTask());
+        Assert.True(e.Connecting);
+        Assert.Contains("TLS failed", e.Message);
+    }
+
+    private static async Task ExchangeAndReadAsync(Http1Target target)
+    {
+        var answer = await target.ExchangeAsync(Body, false, CancellationToken.None);
+        Assert.Equal("ok", await ReadAllAsync(answer));
+        answer.Release();
+    }
+
+    private static async Task<string> ReadAllAsync(Http1Connection answer)
+    {
+        var text = new StringBuilder();
+        while (true)
+        {
+            var piece = await answer.ReadAsync(CancellationToken.None);
+            if (piece.IsEmpty)
+            {
+                return text.ToString();
+            }
+            text.Append(Encoding.ASCII.GetString(piece.Span));
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A TCP server running a script per accepted connection (numbered from 1), recording the requests it read.</summary>
+    private sealed class ScriptedServer : IAsyncDisposable
+    {
+        private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+        private readonly Task accepting;
+        private readonly X509Certificate2? certificate;
+        private int accepted;
+        private int closed;
+
+        public ScriptedServer(Func<ScriptedConnection, int, Task> script, X509Certificate2? certificate = null)
+        {
+            this.certificate = certificate;
+            listener.Start();
+            accepting = AcceptAsync(script);
+        }
+
+        public int Accepted => Volatile.Read(ref accepted);
+
+        public List<string> Requests { get; } = [];
+
+        public Uri Url(string path) => new($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}{path}");
+
+        public async Task WaitForClosedAsync(int count)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (Volatile.Read(ref closed) < count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"only {closed} of {count} connections closed");
+                await Task.Delay(10);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            // Connection scripts end when the client closes (tests dispose the client first).
+            listener.Stop();
+            await accepting;
+        }
+
+        private async Task AcceptAsync(Func<ScriptedConnection, int, Task> script)
+        {
+            while (true)
+            {
+                Socket socket;
+                try
+                {
+                    socket = await listener.AcceptSocketAsync();
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+                var number = Interlocked.Increment(ref accepted);
+                _ = Task.Run(async () =>
+                    {
+                        Stream stream = new NetworkStream(socket, ownsSocket: true);
+                        try
+                        {
+                            if (certificate is not null)
+                            {
+                                var secure = new SslStream(stream);
+                                await secure.AuthenticateAsServerAsync(certificate);
+                                stream = secure;
+                            }
+                            await script(new ScriptedConnection(stream, this), number);
+                        }
+                        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+                        {
+                        }
+                        finally
+                        {
+                            await stream.DisposeAsync();
+                            Interlocked.Increment(ref closed);
+                        }
+                    });
+            }
+        }
+
+        public void Record(string request)
+        {
+            lock (Requests)
+            {
+                Requests.Add(request);
+            }
+        }
+    }
+
+    private sealed class ScriptedConnection(Stream stream, ScriptedServer server)
+    {
+        private string pending = "";
+
+        /// <summary>One request (head and Content-Length body) as text, null when the client closed.</summary>
+        public async Task<string?> ReadRequestAsync()
+        {
+            var buffer = new byte[64 * 1024];
+            while (true)
+            {
+                var headEnd = pending.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                if (headEnd >= 0)
+                {
+                    var lengthLine = pending[..headEnd].Split("\r\n").FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+                    var length = lengthLine is null ? 0 : int.Parse(lengthLine["Content-Length:".Length..].Trim(), CultureInfo.InvariantCulture);
+                    if (pending.Length >= headEnd + 4 + length)
+                    {
+                        var request = pending[..(headEnd + 4 + length)];
+                        pending = pending[request.Length..];
+                        server.Record(request);
+                        return request;
+                    }
+                }
+                var read = await stream.ReadAsync(buffer);
+                if (read == 0)
+                {
+                    return null;
+                }
+                pending += Encoding.Latin1.GetString(buffer, 0, read);
+            }
+        }
+
+        public Task WriteAsync(string text) => WriteAsync(Encoding.ASCII.GetBytes(text));
+
+        public async Task WriteAsync(byte[] bytes)
+        {
+            await stream.WriteAsync(bytes);
+            await stream.FlushAsync();
+        }
+
+        public void Close() => stream.Dispose();
+    }
+}
