@@ -38,7 +38,8 @@ internal sealed class InfoEndpoints(SimRuntime sim)
     public Task MetricsAsync(HttpContext ctx)
     {
         ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        var text = sim.Metrics.Render(sim.Options.Model, sim.Scheduler.Running, sim.Scheduler.Waiting, sim.Scheduler.KvUsage);
+        var text = sim.Metrics.Render(sim.Options.Model, sim.Scheduler.Running, sim.Scheduler.Waiting, sim.Scheduler.KvUsage,
+            sim.Options.PrefixCacheBlocks, TextGenerator.CountTokens(SimOptions.PrefixBlockChars));
         return ctx.Response.WriteAsync(text, ctx.RequestAborted);
     }
 }

@@ -37,13 +37,20 @@ internal sealed class SimMetrics
 
     public void RequestCancelled() => Interlocked.Increment(ref cancelled);
 
-    public string Render(string model, int running, int waiting, double kvUsage)
+    public string Render(string model, int running, int waiting, double kvUsage, int cacheBlocks, int cacheBlockTokens)
     {
         var labels = $"model_name=\"{Escape(model)}\"";
         var text = new StringBuilder(8192);
         Gauge(text, "vllm:num_requests_running", "Number of requests in model execution batches.", labels, running);
         Gauge(text, "vllm:num_requests_waiting", "Number of requests waiting to be processed.", labels, waiting);
         Gauge(text, "vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", labels, kvUsage);
+        if (cacheBlocks > 0)
+        {
+            // As vLLM: an info gauge whose labels carry the cache configuration (blocks of about 16 tokens).
+            text.Append("# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig\n# TYPE vllm:cache_config_info gauge\n")
+                .Append("vllm:cache_config_info{block_size=\"").Append(cacheBlockTokens).Append("\",enable_prefix_caching=\"True\",num_gpu_blocks=\"")
+                .Append(cacheBlocks).Append("\"} 1.0\n");
+        }
         Counter(text, "vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens.", labels, Interlocked.Read(ref prefixQueries));
         Counter(text, "vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens.", labels, Interlocked.Read(ref prefixHits));
         Counter(text, "vllm:prompt_tokens_total", "Number of prefill tokens processed.", labels, Interlocked.Read(ref promptTokens));

@@ -84,4 +84,19 @@ public class HealthAndInstanceTests
         Assert.Contains("vllm:time_to_first_token_seconds_bucket{model_name=\"m1\",le=\"+Inf\"} 1", text, StringComparison.Ordinal);
         Assert.Equal(2, await sim.MetricAsync("vllm:generation_tokens_total"));
     }
+
+    [Fact]
+    public async Task The_cache_size_is_reported_as_vllm_does()
+    {
+        var options = SimHost.Instant();
+        options.PrefixCacheBlocks = 96;
+        await using var sim = await SimHost.StartAsync(options);
+        var text = await sim.Http.GetStringAsync("/metrics");
+        Assert.Contains("vllm:cache_config_info{block_size=\"16\",enable_prefix_caching=\"True\",num_gpu_blocks=\"96\"} 1.0\n", text, StringComparison.Ordinal);
+
+        var off = SimHost.Instant();
+        off.PrefixCacheBlocks = 0;
+        await using var without = await SimHost.StartAsync(off);
+        Assert.DoesNotContain("vllm:cache_config_info", await without.Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+    }
 }

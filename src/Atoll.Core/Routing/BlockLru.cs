@@ -6,6 +6,8 @@ namespace Atoll.Core.Routing;
 /// </summary>
 internal sealed class BlockLru(int capacity)
 {
+    private int capacity = capacity;
+
     private readonly Dictionary<ulong, int> slots = [];
     private ulong[] keys = [];
     private int[] previous = [];
@@ -14,6 +16,30 @@ internal sealed class BlockLru(int capacity)
     private int tail = -1;
 
     public int Count => slots.Count;
+
+    /// <summary>How many keys it holds at most; lowering it drops the least recently used beyond the new limit.</summary>
+    public int Capacity
+    {
+        get => capacity;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            if (value == capacity)
+                return;
+            // Rebuilt in order (rare: a server reports its cache size when it starts): slots stay compact.
+            var kept = new List<ulong>(Math.Min(value, slots.Count));
+            for (var slot = head; slot >= 0 && kept.Count < value; slot = next[slot])
+                kept.Add(keys[slot]);
+            capacity = value;
+            slots.Clear();
+            keys = [];
+            previous = [];
+            next = [];
+            head = tail = -1;
+            for (var i = kept.Count - 1; i >= 0; i--)
+                Touch(kept[i]);
+        }
+    }
 
     public bool Contains(ulong key) => slots.ContainsKey(key);
 

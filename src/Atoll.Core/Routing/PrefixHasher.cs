@@ -12,6 +12,9 @@ public static class PrefixHasher
 {
     public const int BlockChars = 64;
 
+    /// <summary>Tokens in a block, at the usual four characters per token: converts a server's cache size to blocks.</summary>
+    public const int TokensPerBlock = BlockChars / 4;
+
     /// <summary>Default cap on blocks hashed (64 K characters): later blocks add little and would flood the LRU.</summary>
     public const int DefaultMaxBlocks = 1024;
 

@@ -50,6 +50,29 @@ public sealed class PrefixIndex
         }
     }
 
+    /// <summary>
+    /// Sizes the endpoint's history to what its server can actually keep (from its reported KV-cache size), at most
+    /// <see cref="BlocksPerEndpoint"/>: remembering more than the server holds would send prompts to an endpoint
+    /// that has long evicted their prefix. Returns the size used.
+    /// </summary>
+    public int SetCapacity(string endpointId, long blocks)
+    {
+        var size = (int)Math.Clamp(blocks, 1, BlocksPerEndpoint);
+        var lru = byEndpoint.GetOrAdd(endpointId, create);
+        lock (lru)
+            lru.Capacity = size;
+        return size;
+    }
+
+    /// <summary>How many blocks the endpoint's history holds at most.</summary>
+    public int Capacity(string endpointId)
+    {
+        if (!byEndpoint.TryGetValue(endpointId, out var lru))
+            return BlocksPerEndpoint;
+        lock (lru)
+            return lru.Capacity;
+    }
+
     /// <summary>Blocks remembered for the endpoint.</summary>
     public int Count(string endpointId)
     {

@@ -9,11 +9,13 @@ namespace Atoll.Server.Gateway;
 
 /// <summary>
 /// Active health checks: probes each endpoint's <c>/health</c> (which also measures RTT) and scrapes the vLLM
-/// queue gauges from <c>/metrics</c>. New endpoints get traffic only after their first passing probe; a probe
+/// queue gauges and KV-cache size (<c>vllm:cache_config_info</c>, which sizes the endpoint's prefix history) from
+/// <c>/metrics</c>. New endpoints get traffic only after their first passing probe; a probe
 /// that passes again after failures ends a passive ejection.
 /// </summary>
 internal sealed class EndpointProber(
-    EndpointRegistry registry, UpstreamClients clients, IOptions<GatewayOptions> options, TimeProvider time, ILogger<EndpointProber> logger)
+    EndpointRegistry registry, UpstreamClients clients, PrefixIndex prefixes, IOptions<GatewayOptions> options, TimeProvider time,
+    ILogger<EndpointProber> logger)
     : BackgroundService
 {
     public Task ProbeAllOnceAsync(CancellationToken ct) =>
@@ -73,11 +75,74 @@ internal sealed class EndpointProber(
             {
                 endpoint.ReportQueue((int)waiting, (int)(Gauge(text, "vllm:num_requests_running") ?? 0), time.GetUtcNow());
             }
+            if (CacheTokens(text) is { } tokens && prefixes.Capacity(endpoint.Id) != Math.Clamp(tokens / PrefixHasher.TokensPerBlock, 1, prefixes.BlocksPerEndpoint))
+            {
+                var blocks = prefixes.SetCapacity(endpoint.Id, tokens / PrefixHasher.TokensPerBlock);
+                logger.LogInformation("Endpoint {Endpoint} caches about {Tokens} prompt tokens; the gateway remembers {Blocks} prompt blocks sent there",
+                    endpoint.Id, tokens, blocks);
+            }
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
         {
             // No metrics (not every server has them): the queue scorer stays neutral.
         }
+    }
+
+    /// <summary>
+    /// The server's KV-cache size in tokens from vLLM's <c>vllm:cache_config_info{block_size="16",num_gpu_blocks="N",…} 1</c>;
+    /// null when absent, incomplete or prefix caching is off.
+    /// </summary>
+    internal static long? CacheTokens(string text)
+    {
+        const string Name = "vllm:cache_config_info{";
+        foreach (var line in text.AsSpan().EnumerateLines())
+        {
+            if (!line.StartsWith(Name))
+            {
+                continue;
+            }
+            var close = line.IndexOf('}');
+            if (close < 0)
+            {
+                return null;
+            }
+            var labels = line[Name.Length..close];
+            if (Label(labels, "enable_prefix_caching") is { } enabled && enabled.Equals("False", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+            return long.TryParse(Label(labels, "block_size"), NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size > 0
+                && long.TryParse(Label(labels, "num_gpu_blocks"), NumberStyles.None, CultureInfo.InvariantCulture, out var blocks) && blocks > 0
+                ? size * blocks
+                : null;
+        }
+        return null;
+    }
+
+    /// <summary>A label's value in <c>a="1",b="2"</c> (values without escapes, as vLLM's numbers and flags are).</summary>
+    private static string? Label(ReadOnlySpan<char> labels, string name)
+    {
+        while (!labels.IsEmpty)
+        {
+            var eq = labels.IndexOf("=\"");
+            if (eq < 0)
+            {
+                return null;
+            }
+            var key = labels[..eq].Trim().TrimStart(',').Trim();
+            var rest = labels[(eq + 2)..];
+            var end = rest.IndexOf('"');
+            if (end < 0)
+            {
+                return null;
+            }
+            if (key.SequenceEqual(name))
+            {
+                return rest[..end].ToString();
+            }
+            labels = rest[(end + 1)..];
+        }
+        return null;
     }
 
     /// <summary>Sum of a gauge over its label sets in Prometheus text; null when absent.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Atoll.Core.Routing;
 using Atoll.Server.Observability;
 using Prometheus;
 
@@ -14,7 +15,7 @@ internal sealed class GatewayMetrics
     private readonly ConcurrentDictionary<(string Model, string Endpoint, string Code), Counter.Child> requests = new();
     private readonly ConcurrentDictionary<string, (Histogram.Child FirstToken, Histogram.Child Duration)> latency = new(StringComparer.Ordinal);
 
-    public GatewayMetrics(ServerMetrics server, EndpointRegistry registry, TimeProvider time)
+    public GatewayMetrics(ServerMetrics server, EndpointRegistry registry, PrefixIndex prefixes, TimeProvider time)
     {
         var factory = Metrics.WithCustomRegistry(server.Registry);
         factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
@@ -35,12 +36,16 @@ internal sealed class GatewayMetrics
             new GaugeConfiguration { LabelNames = ["endpoint", "model"] });
         var healthy = factory.CreateGauge("atoll_gateway_endpoint_up", "1 when the endpoint can take traffic (node Ready, probe passing, not ejected).",
             new GaugeConfiguration { LabelNames = ["endpoint", "model"] });
+        var prefixBlocks = factory.CreateGauge("atoll_gateway_endpoint_prefix_blocks",
+            "Prompt blocks (64 characters) the gateway remembers sending to the endpoint at most: its reported KV-cache size, capped by the configured bound.",
+            new GaugeConfiguration { LabelNames = ["endpoint", "model"] });
         server.Registry.AddBeforeCollectCallback(() =>
         {
             var now = time.GetUtcNow();
             foreach (var e in registry.All)
             {
                 inFlight.WithLabels(e.Id, e.Model).Set(e.InFlight);
+                prefixBlocks.WithLabels(e.Id, e.Model).Set(prefixes.Capacity(e.Id));
                 healthy.WithLabels(e.Id, e.Model).Set(e.NodeReady && e.ServerHealthy && !e.Health.IsEjected(now) ? 1 : 0);
             }
         });

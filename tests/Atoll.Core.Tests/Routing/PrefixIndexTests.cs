@@ -55,4 +55,27 @@ public sealed class PrefixIndexTests
         Assert.Equal(0, index.Count("a"));
         Assert.Equal(0, index.MatchedBlocks("a", [9_999]));
     }
+
+    [Fact]
+    public void Sizing_an_endpoint_to_its_server_keeps_only_the_most_recent_blocks()
+    {
+        var index = new PrefixIndex(blocksPerEndpoint: 100);
+        for (ulong i = 0; i < 10; i++)
+            index.Record("a", [i * 10, (i * 10) + 1]); // ten 2-block prompts, the last most recent
+
+        Assert.Equal(4, index.SetCapacity("a", 4));
+        Assert.Equal(4, index.Count("a"));
+        Assert.Equal(2, index.MatchedBlocks("a", [90, 91]));
+        Assert.Equal(2, index.MatchedBlocks("a", [80, 81]));
+        Assert.Equal(0, index.MatchedBlocks("a", [70, 71]));
+
+        index.Record("a", [5, 6]); // evicts the older of the two kept
+        Assert.Equal(0, index.MatchedBlocks("a", [80, 81]));
+        Assert.Equal(2, index.MatchedBlocks("a", [90, 91]));
+        Assert.Equal(4, index.Capacity("a"));
+
+        Assert.Equal(100, index.SetCapacity("a", 1_000_000)); // never above the configured bound
+        Assert.Equal(1, index.SetCapacity("b", 0));
+        Assert.Equal(100, index.Capacity("unknown"));
+    }
 }

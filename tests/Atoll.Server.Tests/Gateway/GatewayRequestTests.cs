@@ -116,4 +116,16 @@ public sealed class GatewayRequestTests
         Assert.Equal(4, EndpointProber.Gauge(text, "vllm:num_requests_running"));
         Assert.Null(EndpointProber.Gauge(text, "vllm:kv_cache_usage_perc"));
     }
+
+    [Theory]
+    [InlineData("vllm:cache_config_info{block_size=\"16\",cache_dtype=\"auto\",enable_prefix_caching=\"True\",gpu_memory_utilization=\"0.9\",num_gpu_blocks=\"27000\"} 1.0", 432_000L)]
+    [InlineData("vllm:cache_config_info{num_gpu_blocks=\"96\", block_size=\"16\"} 1", 1_536L)]
+    [InlineData("vllm:cache_config_info{block_size=\"16\",enable_prefix_caching=\"False\",num_gpu_blocks=\"96\"} 1", null)]
+    [InlineData("vllm:cache_config_info{block_size=\"16\",num_gpu_blocks=\"None\"} 1", null)]
+    [InlineData("vllm:num_requests_waiting 3", null)]
+    public void The_kv_cache_size_is_read_from_vllm_cache_config_info(string line, long? tokens)
+    {
+        var text = "# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig\n" + line + "\nvllm:num_requests_running 1\n";
+        Assert.Equal(tokens, EndpointProber.CacheTokens(text));
+    }
 }
