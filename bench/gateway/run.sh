@@ -3,6 +3,9 @@
 #   1. overhead and throughput (wrk, non-streaming, 64 connections)
 #   2. failover (one of four sims SIGKILLed under load: failed requests per proxy)
 #   3. routing quality (shared-prefix streaming workload: mean TTFT, round robin vs Atoll's picker)
+# Section 1a runs twice: with everything sharing the cores, and (2+ cores) with the load generator and sim pinned to
+# CPU 0 and the proxy under test to CPU 1 (taskset), as a proxy has cores of its own in production: the p99 a proxy
+# adds is then not mixed with wrk and the sim preempting it. BENCH_PIN=0 skips the pinned group.
 # Prints a side-by-side table and writes it to bench/results/gateway-<date>.md (BENCH_OUT overrides).
 # Uses only 127.0.0.1 and free ports, stops everything it started, and kills itself after BENCH_MAX_SECONDS.
 # Settings (env): BENCH_DURATION (s per wrk run, 15), BENCH_FAILOVER_DURATION (10), BENCH_KILL_AT (3),
@@ -26,11 +29,13 @@ TTFT_REQUESTS=${BENCH_TTFT_REQUESTS:-600}
 MAX_SECONDS=${BENCH_MAX_SECONDS:-1800}
 WARM=${BENCH_WARM:-30}
 ROUNDS=${BENCH_ROUNDS:-3}
+PIN=${BENCH_PIN:-1}
+[ "$(nproc)" -ge 2 ] || PIN=0
 MODEL=bench-model
 DATE=$(date -u +%Y-%m-%d)
 OUT=${BENCH_OUT:-$root/bench/results/gateway-$DATE.md}
 COMMAND="$0${*:+ $*}"
-for v in BENCH_REV BENCH_DURATION BENCH_WARM BENCH_ROUNDS BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
+for v in BENCH_REV BENCH_PIN BENCH_DURATION BENCH_WARM BENCH_ROUNDS BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
   if [ -n "${!v:-}" ]; then COMMAND="$v=${!v} $COMMAND"; fi
 done
 
@@ -96,6 +101,11 @@ ATOLL="$tmp/atoll-bin/atoll"
 watchdog=$!
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# Pinning (section 1a'): commands start with "${PIN_LOAD[@]}" (wrk, sims) or "${PIN_PROXY[@]}" (the proxies), empty
+# unless pin_cores is on.
+PIN_LOAD=(); PIN_PROXY=()
+pin_cores() { if [ "$1" = on ]; then PIN_LOAD=(taskset -c 0); PIN_PROXY=(taskset -c 1); else PIN_LOAD=(); PIN_PROXY=(); fi; }
+
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 HZ=$(getconf CLK_TCK)
@@ -145,7 +155,7 @@ start_sims() {
   local i port
   for i in $(seq 1 "$count"); do
     port=$(freeport)
-    "$ATOLL" sim --host 127.0.0.1 --port "$port" --model "$MODEL" --instance "$prefix-$i" --seed "$i" "$@" \
+    "${PIN_LOAD[@]}" "$ATOLL" sim --host 127.0.0.1 --port "$port" --model "$MODEL" --instance "$prefix-$i" --seed "$i" "$@" \
       >"$tmp/sim-$prefix-$i.log" 2>&1 &
     pids+=($!); SIM_PIDS+=($!); SIM_PORTS+=("$port")
   done
@@ -164,7 +174,7 @@ start_atoll() {
   local name=$1 capacity=$2; shift 2
   local dir="$tmp/atoll-$name" p i=0
   ATOLL_PORT=$(freeport)
-  "$ATOLL" server --listen "http://127.0.0.1:$ATOLL_PORT" --data "$dir" --endpoint-capacity "$capacity" >"$dir.log" 2>&1 &
+  "${PIN_PROXY[@]}" "$ATOLL" server --listen "http://127.0.0.1:$ATOLL_PORT" --data "$dir" --endpoint-capacity "$capacity" >"$dir.log" 2>&1 &
   ATOLL_PIDS=($!); pids+=($!)
   wait_until 60 "atoll server ($name) token" test -s "$dir/admin.token"
   TOKEN=$(cat "$dir/admin.token")
@@ -173,7 +183,7 @@ start_atoll() {
   join=$(ATOLL_SERVER="http://127.0.0.1:$ATOLL_PORT" ATOLL_TOKEN=$TOKEN "$ATOLL" tokens create --uses "$#" --ttl 1h -q)
   for p in "$@"; do
     i=$((i + 1))
-    "$ATOLL" agent --server "http://127.0.0.1:$ATOLL_PORT" --join-token "$join" --name "node$i" --gpus 0 \
+    "${PIN_PROXY[@]}" "$ATOLL" agent --server "http://127.0.0.1:$ATOLL_PORT" --join-token "$join" --name "node$i" --gpus 0 \
       --model "$MODEL=http://127.0.0.1:$p" --state "$dir-agent$i" >"$dir-agent$i.log" 2>&1 &
     ATOLL_PIDS+=($!); pids+=($!)
   done
@@ -263,12 +273,12 @@ start_proxy() {
       [[ $kind == nginx-rr* ]] && balance=rr
       [[ $kind == *stream ]] && buffering=off
       nginx_conf "$tmp/nginx-$name.conf" "$port" "$balance" "$buffering" "$@"
-      "$NGINX" -c "$tmp/nginx-$name.conf" -g 'daemon off;' >"$tmp/nginx-$name.log" 2>&1 &
+      "${PIN_PROXY[@]}" "$NGINX" -c "$tmp/nginx-$name.conf" -g 'daemon off;' >"$tmp/nginx-$name.log" 2>&1 &
       PROXY_PIDS=($!); pids+=($!) ;;
     haproxy)
       port=$(freeport)
       haproxy_conf "$tmp/haproxy-$name.cfg" "$port" "$@"
-      "$HAPROXY" -db -f "$tmp/haproxy-$name.cfg" >"$tmp/haproxy-$name.log" 2>&1 &
+      "${PIN_PROXY[@]}" "$HAPROXY" -db -f "$tmp/haproxy-$name.cfg" >"$tmp/haproxy-$name.log" 2>&1 &
       PROXY_PIDS=($!); pids+=($!)
       sleep 2.5 ;; # let the first health checks pass (rise 2, inter 1s)
   esac
@@ -288,7 +298,7 @@ run_wrk() {
   [ -n "${CPU_SIMS:-}" ] && s0=$(cputicks $CPU_SIMS)
   w0=$(awk '{print $16 + $17}' /proc/$$/stat) # CPU of this shell's waited-for children: wrk, once it has ended
   BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout $((secs + 30)) \
-    wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 10s --latency -s "$here/chat.lua" "$url/v1/chat/completions" >"$out" 2>&1 \
+    "${PIN_LOAD[@]}" wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 10s --latency -s "$here/chat.lua" "$url/v1/chat/completions" >"$out" 2>&1 \
     || die "wrk $key: $(tail -3 "$out")"
   local line; line=$(grep '^BENCH ' "$out") || die "wrk $key printed no summary: $(tail -3 "$out")"
   local kv k v
@@ -313,7 +323,7 @@ run_wrk() {
 
 warm() { # warm URL: unmeasured run of BENCH_WARM s (JIT tiers, thread pool, connection pools), the same for every target
   BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout $((WARM + 20)) \
-    wrk -t"$THREADS" -c"$CONNS" -d"${WARM}s" --timeout 10s -s "$here/chat.lua" "$1/v1/chat/completions" >/dev/null 2>&1 || true
+    "${PIN_LOAD[@]}" wrk -t"$THREADS" -c"$CONNS" -d"${WARM}s" --timeout 10s -s "$here/chat.lua" "$1/v1/chat/completions" >/dev/null 2>&1 || true
 }
 
 RAW=""
@@ -380,6 +390,16 @@ SIM_PIDS_NOW=("${SIM_PIDS[@]}")
 measure_set lat 1 "${SIM_PORTS[@]}"
 stop "${SIM_PIDS[@]}"
 
+if [ "$PIN" = 1 ]; then
+  log "1a'. the same with wrk and the sim on CPU 0 and each proxy on CPU 1"
+  pin_cores on
+  start_sims 1 latp --ttft 50 "${SIM_FIXED[@]}"
+  SIM_PIDS_NOW=("${SIM_PIDS[@]}")
+  measure_set latp 1 "${SIM_PORTS[@]}"
+  stop "${SIM_PIDS[@]}"
+  pin_cores off
+fi
+
 log "1b. saturation: sims with --ttft 5 (CPU-bound on this machine)"
 start_sims 4 sat --ttft 5 "${SIM_FIXED[@]}"
 all4=("${SIM_PORTS[@]}"); sat_pids=("${SIM_PIDS[@]}")
@@ -437,6 +457,7 @@ verdict() { if [ "$1" = 1 ]; then echo "MET"; else echo "MISSED"; fi; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
 
 lat_over=$(awk -v d="${R[lat.atoll.over]}" 'BEGIN { printf "%.2f", d }')
+latp_over=$(awk -v d="${R[latp.atoll.over]:-nan}" 'BEGIN { printf "%.2f", d }')
 sat_over=$(awk -v d="${R[sat1.atoll.over]}" 'BEGIN { printf "%.2f", d }')
 ratio=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-rr-stream.steady_mean_ms]}" 'BEGIN { printf "%.2f", a / b }')
 ratio_lc=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-stream.steady_mean_ms]}" 'BEGIN { printf "%.2f", a / b }')
@@ -455,6 +476,13 @@ table=$(
   row lat.atoll Atoll "1 sim" lat.direct
   row lat.nginx nginx "1 sim" lat.direct
   row lat.haproxy HAProxy "1 sim" lat.direct
+  if [ "$PIN" = 1 ]; then
+    echo "| **1a′. latency, pinned: wrk and the sim on CPU 0, the proxy on CPU 1 (taskset)** | | | | | | | | | |"
+    row latp.direct direct "1 sim" latp.direct
+    row latp.atoll Atoll "1 sim" latp.direct
+    row latp.nginx nginx "1 sim" latp.direct
+    row latp.haproxy HAProxy "1 sim" latp.direct
+  fi
   echo "| **1b. saturation: sim --ttft 5, one backend (CPU-bound)** | | | | | | | | | |"
   row sat1.direct direct "1 sim" sat1.direct
   row sat1.atoll Atoll "1 sim" sat1.direct
@@ -490,6 +518,9 @@ table=$(
   echo "| Target | Measured | Verdict |"
   echo "|---|---|---|"
   echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1a, unsaturated) | ${lat_over} ms | $(verdict "$(le "$lat_over" 1)") |"
+  if [ "$PIN" = 1 ]; then
+    echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1a′, unsaturated, proxy on its own core) | ${latp_over} ms | $(verdict "$(le "$latp_over" 1)") |"
+  fi
   echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1b, CPU-saturated) | ${sat_over} ms | $(verdict "$(le "$sat_over" 1)") |"
   echo "| Atoll throughput ≥ nginx (1b, one backend) | $(f "${R[sat1.atoll.rps]}") vs $(f "${R[sat1.nginx.rps]}") req/s | $(verdict "$(le "${R[sat1.nginx.rps]}" "${R[sat1.atoll.rps]}")") |"
   echo "| Atoll throughput ≥ nginx (1c, four backends) | $(f "${R[sat4.atoll.rps]}") vs $(f "${R[sat4.nginx.rps]}") req/s | $(verdict "$(le "${R[sat4.nginx.rps]}" "${R[sat4.atoll.rps]}")") |"
