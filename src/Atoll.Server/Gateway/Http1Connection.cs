@@ -352,6 +352,7 @@ internal sealed class Http1Connection : IDisposable
             }
             else if (Ascii.EqualsIgnoreCase(name, "content-type"u8))
             {
+                RequirePrintable(name, value);
                 ContentType = value.SequenceEqual("application/json"u8) ? "application/json"
                     : value.SequenceEqual("text/event-stream"u8) ? "text/event-stream"
                     : Encoding.Latin1.GetString(value);
@@ -373,6 +374,7 @@ internal sealed class Http1Connection : IDisposable
                 {
                     if (Ascii.EqualsIgnoreCase(name, KeptHeaderBytes[i]))
                     {
+                        RequirePrintable(name, value);
                         // A server names the same instance in every answer: keep the string instead of a new one each time.
                         var last = lastKept[i];
                         Kept[i] = last is not null && Ascii.Equals(value, last) ? last : (lastKept[i] = Encoding.Latin1.GetString(value));
@@ -401,6 +403,18 @@ internal sealed class Http1Connection : IDisposable
         {
             framing = Framing.UntilClose;
             keepAlive = false;
+        }
+    }
+
+    /// <summary>
+    /// Header values passed on to the client must be printable ASCII: a model server is not trusted to keep control
+    /// characters or raw bytes out of what the gateway writes (Kestrel would also refuse them, mid-response).
+    /// </summary>
+    private static void RequirePrintable(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        if (value.IndexOfAnyExceptInRange((byte)' ', (byte)'~') >= 0)
+        {
+            throw new UpstreamException($"malformed answer header {Printable(name)}: a control character or non-ASCII byte in \"{Printable(value)}\"");
         }
     }
 

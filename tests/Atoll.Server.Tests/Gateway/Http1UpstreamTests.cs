@@ -238,6 +238,8 @@ public sealed class Http1UpstreamTests
     [InlineData("SSH-2.0-OpenSSH_9.2\r\n\r\n", "not an HTTP/1 answer: \"SSH-2.0-OpenSSH_9.2\"")]
     [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", "malformed Content-Length: \"1x\"")]
     [InlineData("HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "malformed answer header")]
+    [InlineData("HTTP/1.1 200 OK\r\nx-atoll-instance: a\u0001b\r\nContent-Length: 0\r\n\r\n", "malformed answer header x-atoll-instance: a control character")]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Type: text/plain; x=\u00e9\r\nContent-Length: 0\r\n\r\n", "malformed answer header Content-Type")]
     public async Task A_malformed_head_is_an_error_naming_what_was_wrong(string answerText, string expected)
     {
         await using var server = new ScriptedServer(async (conn, _) =>
@@ -497,7 +499,7 @@ public sealed class Http1UpstreamTests
             }
         }
 
-        public Task WriteAsync(string text) => WriteAsync(Encoding.ASCII.GetBytes(text));
+        public Task WriteAsync(string text) => WriteAsync(Encoding.Latin1.GetBytes(text));
 
         public async Task WriteAsync(byte[] bytes)
         {
