@@ -5,7 +5,7 @@ using Atoll.Cli.Commands;
 using Atoll.Server;
 using Spectre.Console;
 
-if (args is ["server", ..] or ["up", ..])
+if (ServerProcess.RunsServer(args))
 {
     ServerProcess.PrepareRuntime(); // before the first socket
 }

@@ -22,7 +22,9 @@ public sealed class AgentLifecycleTests(SharedServerFixture fixture)
             beforeStop = await Server.WaitReadyAsync("restart-n1", first);
             first.SendSignal(Signals.Terminate);
             Assert.Equal(0, await first.WaitForExitAsync(ExitTimeout));
-            Assert.Contains("Registered as node restart-n1", first.Output, StringComparison.Ordinal);
+            // The whole output on failure (Assert.Contains would cut it short): this once failed without a clue.
+            var output = first.Output;
+            Assert.True(output.Contains("Registered as node restart-n1", StringComparison.Ordinal), $"the first agent's output:\n{output}");
         }
         var credential = Path.Combine(state, "credential.json");
         Assert.True(File.Exists(credential), $"{credential} was not written");
