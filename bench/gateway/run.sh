@@ -6,7 +6,8 @@
 # Section 1a runs twice: with everything sharing the cores, and (2+ cores) with the load generator and sim pinned to
 # CPU 0 and the proxy under test to CPU 1 (taskset), as a proxy has cores of its own in production: the p99 a proxy
 # adds is then not mixed with wrk and the sim preempting it. BENCH_PIN=0 skips the pinned group.
-# Prints a side-by-side table and writes it to bench/results/gateway-<date>.md (BENCH_OUT overrides).
+# Prints a side-by-side table and writes it to bench/results/gateway-<date>.md, or the next free gateway-<date>b.md,
+# c, ... when that exists (BENCH_OUT overrides).
 # Uses only 127.0.0.1 and free ports, stops everything it started, and kills itself after BENCH_MAX_SECONDS.
 # Settings (env): BENCH_DURATION (s per wrk run, 15), BENCH_FAILOVER_DURATION (10), BENCH_KILL_AT (3),
 #   BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_TTFT_REQUESTS (600), BENCH_MAX_SECONDS (1800, after the build),
@@ -33,7 +34,15 @@ PIN=${BENCH_PIN:-1}
 [ "$(nproc)" -ge 2 ] || PIN=0
 MODEL=bench-model
 DATE=$(date -u +%Y-%m-%d)
-OUT=${BENCH_OUT:-$root/bench/results/gateway-$DATE.md}
+OUT=${BENCH_OUT:-}
+if [ -z "$OUT" ]; then
+  # A later run on the same day gets the next free suffix (gateway-<date>b.md, c, ...): never overwrite a result.
+  OUT=$root/bench/results/gateway-$DATE.md
+  for suffix in b c d e f g h i j k l m n o p q r s t u v w x y z; do
+    [ -e "$OUT" ] || break
+    OUT=$root/bench/results/gateway-$DATE$suffix.md
+  done
+fi
 COMMAND="$0${*:+ $*}"
 for v in BENCH_REV BENCH_PIN BENCH_DURATION BENCH_WARM BENCH_ROUNDS BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
   if [ -n "${!v:-}" ]; then COMMAND="$v=${!v} $COMMAND"; fi
