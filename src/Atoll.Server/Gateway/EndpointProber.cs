@@ -75,11 +75,16 @@ internal sealed class EndpointProber(
             {
                 endpoint.ReportQueue((int)waiting, (int)(Gauge(text, "vllm:num_requests_running") ?? 0), time.GetUtcNow());
             }
-            if (CacheTokens(text) is { } tokens && prefixes.Capacity(endpoint.Id) != Math.Clamp(tokens / PrefixHasher.TokensPerBlock, 1, prefixes.BlocksPerEndpoint))
+            if (CacheTokens(text) is { } tokens)
             {
+                // Same size every probe: resizing to it is a no-op, and only a change is logged.
+                var before = prefixes.Capacity(endpoint.Id);
                 var blocks = prefixes.SetCapacity(endpoint.Id, tokens / PrefixHasher.TokensPerBlock);
-                logger.LogInformation("Endpoint {Endpoint} caches about {Tokens} prompt tokens; the gateway remembers {Blocks} prompt blocks sent there",
-                    endpoint.Id, tokens, blocks);
+                if (blocks != before)
+                {
+                    logger.LogInformation("Endpoint {Endpoint} caches about {Tokens} prompt tokens; the gateway remembers {Blocks} prompt blocks sent there",
+                        endpoint.Id, tokens, blocks);
+                }
             }
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)

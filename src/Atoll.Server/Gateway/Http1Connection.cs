@@ -6,13 +6,6 @@ using System.Text;
 
 namespace Atoll.Server.Gateway;
 
-/// <summary>An upstream exchange failed: no connection, a broken or malformed answer, or the connection closed.</summary>
-internal sealed class UpstreamException(string message, bool connecting = false, Exception? inner = null) : IOException(message, inner)
-{
-    /// <summary>The connection could not be made (nothing was sent).</summary>
-    public bool Connecting => connecting;
-}
-
 /// <summary>
 /// One HTTP/1.1 connection to a model server, carrying one exchange at a time: writes a POST (head and body in one
 /// write when they fit), parses the answer's head, and hands out the body as it arrives — de-chunked, straight out

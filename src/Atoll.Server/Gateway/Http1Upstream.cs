@@ -29,13 +29,10 @@ internal sealed class Http1Upstream : IDisposable
     private readonly TimeProvider time;
 
     public Http1Upstream(
-        bool inlineIo, TimeSpan? connectTimeout = null, TimeSpan? idleTimeout = null, TimeSpan? lifetime = null,
-        TimeProvider? time = null, RemoteCertificateValidationCallback? validateCertificate = null)
+        bool inlineIo, TimeSpan? idleTimeout = null, TimeProvider? time = null, RemoteCertificateValidationCallback? validateCertificate = null)
     {
         InlineIo = inlineIo;
-        ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(5);
         IdleTimeout = idleTimeout ?? TimeSpan.FromSeconds(4);
-        Lifetime = lifetime ?? TimeSpan.FromMinutes(5);
         ValidateCertificate = validateCertificate;
         this.time = time ?? TimeProvider.System;
         sweeper = this.time.CreateTimer(static s => ((Http1Upstream)s!).Sweep(), this, IdleTimeout, IdleTimeout);
@@ -44,11 +41,11 @@ internal sealed class Http1Upstream : IDisposable
     /// <summary>Whether connections complete their I/O on the socket event threads (<see cref="Gateway.InlineIo"/>).</summary>
     public bool InlineIo { get; }
 
-    public TimeSpan ConnectTimeout { get; }
+    public TimeSpan ConnectTimeout { get; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan IdleTimeout { get; }
 
-    public TimeSpan Lifetime { get; }
+    public TimeSpan Lifetime { get; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Certificate check for https model servers; null is the system's default validation.</summary>
     public RemoteCertificateValidationCallback? ValidateCertificate { get; }

@@ -21,14 +21,8 @@ public sealed class Http1UpstreamTests
     [Fact]
     public async Task A_length_framed_answer_is_read_whole_and_its_connection_reused()
     {
-        await using var server = new ScriptedServer(async (conn, _) =>
-        {
-            while (await conn.ReadRequestAsync() is not null)
-            {
-                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: r1\r\nx-atoll-instance: sim-a\r\n"
-                    + "Openai-Processing-Ms: 12\r\nContent-Length: 11\r\n\r\n{\"ok\":true}");
-            }
-        });
+        await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: r1\r\nx-atoll-instance: sim-a\r\n"
+            + "Openai-Processing-Ms: 12\r\nContent-Length: 11\r\n\r\n{\"ok\":true}");
         using var client = new Http1Upstream(inlineIo: false);
         var target = client.Target(server.Url("/v1/chat/completions"));
 
@@ -50,13 +44,7 @@ public sealed class Http1UpstreamTests
     [Fact]
     public async Task The_request_is_a_post_with_host_type_length_and_accept_for_streams()
     {
-        await using var server = new ScriptedServer(async (conn, _) =>
-        {
-            while (await conn.ReadRequestAsync() is not null)
-            {
-                await conn.WriteAsync("HTTP/1.1 204 No Content\r\n\r\n");
-            }
-        });
+        await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 204 No Content\r\n\r\n");
         using var client = new Http1Upstream(inlineIo: true);
         var target = client.Target(server.Url("/v1/completions?x=1"));
         (await target.ExchangeAsync(Body, eventStream: false, CancellationToken.None)).Release();
@@ -283,13 +271,7 @@ public sealed class Http1UpstreamTests
     [Fact]
     public async Task Idle_connections_are_closed_after_the_idle_timeout()
     {
-        await using var server = new ScriptedServer(async (conn, _) =>
-        {
-            while (await conn.ReadRequestAsync() is not null)
-            {
-                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            }
-        });
+        await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         var time = new FakeTimeProvider();
         using var client = new Http1Upstream(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time);
         var target = client.Target(server.Url("/v1/chat/completions"));
@@ -308,17 +290,8 @@ public sealed class Http1UpstreamTests
     [Fact]
     public async Task Https_model_servers_work_over_tls()
     {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        using var certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
-        await using var server = new ScriptedServer(async (conn, _) =>
-        {
-            while (await conn.ReadRequestAsync() is not null)
-            {
-                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret");
-            }
-        }, certificate);
+        using var certificate = SelfSignedLocalhost();
+        await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret", certificate);
         string? seen = null;
         using var client = new Http1Upstream(inlineIo: true, validateCertificate: (_, cert, _, _) =>
         {
@@ -340,16 +313,22 @@ public sealed class Http1UpstreamTests
     [Fact]
     public async Task An_untrusted_certificate_is_a_connect_error()
     {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        using var certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
+        using var certificate = SelfSignedLocalhost();
         await using var server = new ScriptedServer((conn, _) => conn.ReadRequestAsync(), certificate);
         using var client = new Http1Upstream(inlineIo: false);
         var e = await Assert.ThrowsAsync<UpstreamException>(() =>
             client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None).AsTask());
         Assert.True(e.Connecting);
         Assert.Contains("TLS failed", e.Message);
+    }
+
+    /// <summary>A certificate for CN=localhost with its private key, as a server needs it.</summary>
+    private static X509Certificate2 SelfSignedLocalhost()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
     }
 
     private static async Task ExchangeAndReadAsync(Http1Target target)
@@ -397,6 +376,16 @@ public sealed class Http1UpstreamTests
         }
 
         public int Accepted => Volatile.Read(ref accepted);
+
+        /// <summary>A server that answers every request on every connection with <paramref name="answer"/>.</summary>
+        public static ScriptedServer AnsweringEach(string answer, X509Certificate2? certificate = null) =>
+            new(async (conn, _) =>
+            {
+                while (await conn.ReadRequestAsync() is not null)
+                {
+                    await conn.WriteAsync(answer);
+                }
+            }, certificate);
 
         public List<string> Requests { get; } = [];
 
