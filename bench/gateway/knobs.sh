@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# A/B of runtime knobs: Atoll servers that differ only in their environment, side by side with direct and nginx, in
+# front of one sim, measured in interleaved wrk rounds (noise on this shared machine lands on single runs, so
+# compare the per-round differences, not one run).
+#   bench/gateway/knobs.sh VARIANT...      VARIANT is direct, nginx, or NAME=ENV where ENV is "VAR=VALUE;VAR=VALUE"
+#   e.g. bench/gateway/knobs.sh direct "one=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1" "two=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=2" nginx
+# Env: KNOBS_TTFT (sim ms, 50: section 1a's latency setting; 5 saturates the CPU as in 1b), KNOBS_ROUNDS (5),
+#   KNOBS_DURATION (s per run, 15), KNOBS_WARM (s per variant, 20), KNOBS_CONNECTIONS (64).
+# Prints one line per run, then per variant the medians and, when direct is a variant, the median of the per-round
+# p99 differences to direct (what run.sh reports as "p99 over direct").
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+[ $# -gt 0 ] || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+TTFT=${KNOBS_TTFT:-50}; ROUNDS=${KNOBS_ROUNDS:-5}; DURATION=${KNOBS_DURATION:-15}; WARM=${KNOBS_WARM:-20}; CONNS=${KNOBS_CONNECTIONS:-64}
+MODEL=bench-model
+for tool in wrk nginx python3; do command -v $tool >/dev/null || { echo "knobs.sh: $tool is needed" >&2; exit 1; }; done
+"$root/atoll" --help >/dev/null
+bin=$root/src/Atoll.Cli/bin/Release/net10.0
+tmp=$(mktemp -d /tmp/atoll-knobs.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+until_ok() { for _ in $(seq 300); do if "$@" >/dev/null 2>&1; then return 0; fi; sleep 0.1; done; echo "not ready: $*" >&2; exit 1; }
+
+sim_port=$(freeport)
+"$bin/atoll" sim --host 127.0.0.1 --port "$sim_port" --model "$MODEL" --instance knobs-1 --seed 1 --ttft "$TTFT" --itl 0 --jitter 0 \
+  --prefill-per-token 0 --max-num-seqs 256 --max-waiting 1024 --default-max-tokens 16 >"$tmp/sim.log" 2>&1 &
+pids+=($!)
+until_ok curl -fsS "http://127.0.0.1:$sim_port/health"
+
+declare -A url token
+names=()
+for v in "$@"; do
+  name=${v%%=*}
+  names+=("$name")
+  token[$name]=none
+  case $v in
+    direct) url[$name]=http://127.0.0.1:$sim_port ;;
+    nginx)
+      port=$(freeport); mkdir -p "$tmp/ng"
+      cat >"$tmp/ng/nginx.conf" <<NGINX
+worker_processes auto;
+pid $tmp/ng/nginx.pid;
+error_log $tmp/ng/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/ng/body; proxy_temp_path $tmp/ng/proxy; fastcgi_temp_path $tmp/ng/fcgi;
+  uwsgi_temp_path $tmp/ng/uwsgi; scgi_temp_path $tmp/ng/scgi;
+  upstream sims { least_conn; server 127.0.0.1:$sim_port; keepalive 128; }
+  server { listen 127.0.0.1:$port; location / { proxy_pass http://sims; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+}
+NGINX
+      nginx -c "$tmp/ng/nginx.conf" -g 'daemon off;' >"$tmp/ng/out.log" 2>&1 &
+      pids+=($!); url[$name]=http://127.0.0.1:$port ;;
+    *=*)
+      IFS=';' read -r -a envs <<<"${v#*=}"
+      port=$(freeport)
+      env "${envs[@]}" "$bin/atoll" server --listen "http://127.0.0.1:$port" --data "$tmp/$name" \
+        --endpoint "$MODEL=http://127.0.0.1:$sim_port" --endpoint-capacity 256 >"$tmp/$name.log" 2>&1 &
+      pids+=($!)
+      until_ok test -s "$tmp/$name/admin.token"
+      token[$name]=$(cat "$tmp/$name/admin.token"); url[$name]=http://127.0.0.1:$port ;;
+    *) echo "knobs.sh: unknown variant '$v' (direct, nginx or NAME=ENV)" >&2; exit 2 ;;
+  esac
+done
+
+run() { # run NAME SECONDS
+  BENCH_AUTH=${token[$1]} BENCH_MODEL=$MODEL wrk -t2 -c"$CONNS" -d"$2s" --timeout 10s --latency -s "$here/chat.lua" "${url[$1]}/v1/chat/completions"
+}
+for name in "${names[@]}"; do run "$name" "$WARM" >/dev/null 2>&1 || true; done
+echo "sim --ttft $TTFT, wrk -t2 -c$CONNS, $ROUNDS rounds of ${DURATION}s after ${WARM}s of warm-up each"
+for r in $(seq "$ROUNDS"); do
+  for name in "${names[@]}"; do
+    line=$(run "$name" "$DURATION" | grep '^BENCH ') || { echo "wrk against $name printed no summary" >&2; exit 1; }
+    echo "round=$r variant=$name ${line#BENCH }" | tee -a "$tmp/runs.txt"
+  done
+done
+python3 - "$tmp/runs.txt" "${names[@]}" <<'PY'
+import statistics, sys
+rows = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[1])]
+names = sys.argv[2:]
+def get(r, v, k): return next(float(x[k]) for x in rows if x["round"] == r and x["variant"] == v)
+rounds = sorted({x["round"] for x in rows}, key=int)
+for v in names:
+    mine = [x for x in rows if x["variant"] == v]
+    med = lambda k: statistics.median(float(x[k]) for x in mine)
+    line = f"{v:>10}: rps {med('rps'):8.1f}  p50 {med('p50_ms'):7.3f} ms  p99 {med('p99_ms'):7.3f} ms  errors {sum(int(x['status']) + int(x['timeout']) for x in mine)}"
+    if "direct" in names and v != "direct":
+        diffs = [get(r, v, "p99_ms") - get(r, "direct", "p99_ms") for r in rounds]
+        line += f"  p99 over direct {statistics.median(diffs):+.2f} ms (rounds: {' '.join(f'{d:+.2f}' for d in diffs)})"
+    print(line)
+PY
