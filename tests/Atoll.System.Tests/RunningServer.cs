@@ -130,9 +130,23 @@ internal sealed class RunningServer : IAsyncDisposable
         return last!;
     }
 
-    /// <summary>Waits until the node is Ready=True.</summary>
-    public Task<NodeJson> WaitReadyAsync(string name, AtollProcess agent) =>
-        WaitForNodeAsync(name, n => n.Status("Ready") == "True", "is Ready=True", TimeSpan.FromSeconds(45), agent);
+    /// <summary>
+    /// Waits until the node is Ready=True and its agent holds its credential. The server marks a node Ready when it
+    /// commits the registration, before the answer reaches the agent, which saves the credential only then: a test
+    /// that stops the agent or the server as soon as the node is Ready would otherwise catch the agent between the
+    /// two (seen under CI load: no credential file, no "Registered" line).
+    /// </summary>
+    public async Task<NodeJson> WaitReadyAsync(string name, AtollProcess agent)
+    {
+        var node = await WaitForNodeAsync(name, n => n.Status("Ready") == "True", "is Ready=True", TimeSpan.FromSeconds(45), agent);
+        await Eventually.Until(() =>
+        {
+            var output = agent.Output;
+            return Task.FromResult(output.Contains($"Registered as node {name} ", StringComparison.Ordinal)
+                || output.Contains($"Using the saved credential of node {name} ", StringComparison.Ordinal));
+        }, TimeSpan.FromSeconds(30), $"the agent of node {name} holds its credential", agent.Tail);
+        return node;
+    }
 
     public async ValueTask DisposeAsync()
     {
