@@ -99,7 +99,7 @@ public sealed class NvidiaSmiProbeTests : IDisposable
         Assert.Contains("0.5s", report.Message);
         // The script's child is gone too, not left holding the pipe.
         var sleepPid = int.Parse(await File.ReadAllTextAsync(pidFile));
-        Assert.False(IsRunning(sleepPid), $"sleep (pid {sleepPid}) survived the kill");
+        Assert.False(await StillRunningAsync(sleepPid), $"sleep (pid {sleepPid}) survived the kill");
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class NvidiaSmiProbeTests : IDisposable
             () => new NvidiaSmiProbe(smi, TimeSpan.FromSeconds(20)).ProbeAsync(cts.Token));
 
         var sleepPid = int.Parse(await File.ReadAllTextAsync(pidFile));
-        Assert.False(IsRunning(sleepPid), $"sleep (pid {sleepPid}) survived the cancellation");
+        Assert.False(await StillRunningAsync(sleepPid), $"sleep (pid {sleepPid}) survived the cancellation");
     }
 
     [Fact]
@@ -158,6 +158,20 @@ public sealed class NvidiaSmiProbeTests : IDisposable
 
         Assert.Equal("nvidia-smi", probe.Executable);
         Assert.Equal(TimeSpan.FromSeconds(10), probe.Timeout);
+    }
+
+    /// <summary>
+    /// Whether the process still runs 3 s on: SIGKILL takes effect when the process is next scheduled, which on a
+    /// loaded machine can come after the probe has returned.
+    /// </summary>
+    private static async Task<bool> StillRunningAsync(int pid)
+    {
+        var clock = Stopwatch.StartNew();
+        while (IsRunning(pid) && clock.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            await Task.Delay(50);
+        }
+        return IsRunning(pid);
     }
 
     private static bool IsRunning(int pid)
