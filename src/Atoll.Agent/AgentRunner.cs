@@ -79,12 +79,14 @@ internal sealed class AgentRunner(
             return null;
         }
 
+        // Saved before the first attempt: a retry after a lost answer proves it is the same agent (RegistrationKeyFile).
+        var registrationKey = RegistrationKeyFile.LoadOrCreate(options.StateDir);
         var backoff = new ExponentialBackoff(options.InitialBackoff, options.MaxBackoff);
         while (true)
         {
             var report = await gpus.ProbeAsync(ct).ConfigureAwait(false);
             var request = new RegisterNodeRequest(options.Name, options.Provider, options.Region, options.Location,
-                options.InstanceType, options.CapacityType, options.Labels, report, options.Models, Version);
+                options.InstanceType, options.CapacityType, options.Labels, report, options.Models, Version, registrationKey);
             try
             {
                 var answer = await client.RegisterAsync(options.JoinToken, request, ct).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Atoll.Agent.Gpu;
 using Atoll.Agent.Registration;
 using Atoll.Core.Contracts;
@@ -32,6 +33,26 @@ public sealed class AgentRunnerTests : IDisposable
         (exit, _) = await RunUntilAsync(restarted, Options(joinToken: null), () => restarted.Heartbeats >= 1);
         Assert.Equal(AgentExitCodes.Ok, exit);
         Assert.Equal(0, restarted.Registrations);
+    }
+
+    [Fact]
+    public async Task Retries_after_a_lost_registration_answer_carry_the_same_private_key_across_restarts()
+    {
+        // Every answer is lost: the agent keeps retrying, then is stopped before it ever holds a credential.
+        var lossy = new FakeControlPlane { LoseRegisterAnswers = int.MaxValue };
+        await RunUntilAsync(lossy, Options(joinToken: "atoll_join_x"), () => lossy.Registrations >= 3);
+        Assert.False(File.Exists(CredentialFile.PathIn(stateDir)));
+        var keyFile = RegistrationKeyFile.PathIn(stateDir);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+        var key = File.ReadAllText(keyFile);
+        Assert.Equal(64, key.Length);
+
+        // Restarted, it registers with the same key: the server can tell it is the agent whose answer it lost.
+        var server = new FakeControlPlane();
+        await RunUntilAsync(server, Options(joinToken: "atoll_join_x"), () => server.Heartbeats >= 1);
+        Assert.All(lossy.Calls.Concat(server.Calls).Where(c => c.Path.EndsWith("register", StringComparison.Ordinal)),
+            c => Assert.Equal(key, JsonDocument.Parse(c.Body).RootElement.GetProperty("registrationKey").GetString()));
+        Assert.True(File.Exists(CredentialFile.PathIn(stateDir)));
     }
 
     [Fact]

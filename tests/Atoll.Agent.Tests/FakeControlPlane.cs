@@ -21,6 +21,9 @@ internal sealed class FakeControlPlane : HttpMessageHandler
 
     public HttpStatusCode? RegisterStatus { get; set; }
 
+    /// <summary>Registrations to take and then drop the connection on, as a lost answer looks to the agent.</summary>
+    public int LoseRegisterAnswers { get; set; }
+
     public int Heartbeats => Calls.Count(c => c.Path.EndsWith("heartbeat", StringComparison.Ordinal));
 
     public int Registrations => Calls.Count(c => c.Path.EndsWith("register", StringComparison.Ordinal));
@@ -35,6 +38,11 @@ internal sealed class FakeControlPlane : HttpMessageHandler
             if (RegisterStatus is { } status)
             {
                 return Problem(status, "join token has no uses left");
+            }
+            if (LoseRegisterAnswers > 0)
+            {
+                LoseRegisterAnswers--;
+                throw new HttpRequestException("An error occurred while sending the request. (Connection reset by peer)");
             }
             var name = JsonDocument.Parse(body).RootElement.GetProperty("name").GetString()!;
             return new HttpResponseMessage(HttpStatusCode.OK) { Content = JsonContent.Create(new RegisterNodeResponse(name, "atoll_node_secret", 1)) };

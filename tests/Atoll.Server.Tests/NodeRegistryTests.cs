@@ -47,6 +47,30 @@ public sealed class NodeRegistryTests
     }
 
     [Theory]
+    [MemberData(nameof(StoreEngines.All), MemberType = typeof(StoreEngines))]
+    public async Task An_agent_whose_registration_answer_was_lost_registers_again_with_its_key(string engine)
+    {
+        await using var host = await ServerHost.StartAsync(engine);
+        var token = await host.CreateJoinTokenAsync(uses: 1);
+        var request = ServerHost.Registration("gpu-1") with { RegistrationKey = "a6f0c1d2e3b4a5968778695a4b3c2d1e" };
+        var first = await (await host.RegisterAsync(token, request)).Content.ReadFromJsonAsync<RegisterNodeResponse>();
+
+        // The agent never saw that answer: it retries with the same token and key, and only the new credential works.
+        var retry = await host.RegisterAsync(token, request);
+        Assert.True(retry.IsSuccessStatusCode, await retry.Content.ReadAsStringAsync());
+        var second = await retry.Content.ReadFromJsonAsync<RegisterNodeResponse>();
+        Assert.NotEqual(first!.Credential, second!.Credential);
+        Assert.Contains("node credential is not valid", await Problem.DetailAsync(await host.HeartbeatAsync(first.Credential, "gpu-1"), 401));
+        Assert.True((await host.HeartbeatAsync(second.Credential, "gpu-1")).IsSuccessStatusCode);
+
+        // Without the key the spent token is refused as before, and a malformed key is a clear 400.
+        Assert.Contains("no uses left", await Problem.DetailAsync(
+            await host.RegisterAsync(token, request with { RegistrationKey = "f".PadLeft(32, '0') }), 401));
+        Assert.Contains("registrationKey must be", await Problem.DetailAsync(
+            await host.RegisterAsync(token, request with { RegistrationKey = "short" }), 400));
+    }
+
+    [Theory]
     [InlineData("{\"name\": \"Bad_Name\", \"provider\": \"lambda\", \"region\": \"r\", \"capacityType\": \"spot\"}", "node name 'Bad_Name' is invalid")]
     [InlineData("{\"name\": \"n1\", \"provider\": \"lambda\", \"region\": \"r\", \"capacityType\": \"cheap\"}", "capacityType 'cheap' is invalid")]
     [InlineData("{\"name\": \"n1\", \"provider\": \"\", \"region\": \"r\", \"capacityType\": \"spot\"}", "provider is required")]

@@ -29,10 +29,13 @@ internal static class CredentialFile
         }
     }
 
-    public static void Save(string stateDir, AgentCredential credential)
+    public static void Save(string stateDir, AgentCredential credential) =>
+        WritePrivate(PathIn(stateDir), stream => JsonSerializer.Serialize(stream, credential, Json));
+
+    /// <summary>Writes a file only its owner can read (0600), atomically: a crash leaves the old file or the new one.</summary>
+    internal static void WritePrivate(string path, Action<Stream> write)
     {
-        Directory.CreateDirectory(stateDir);
-        var path = PathIn(stateDir);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
@@ -41,7 +44,7 @@ internal static class CredentialFile
         }
         using (var stream = new FileStream(temp, options))
         {
-            JsonSerializer.Serialize(stream, credential, Json);
+            write(stream);
             stream.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);

@@ -14,7 +14,16 @@ public static class RegistrationValidator
             ? null
             : $"capacityType '{request.CapacityType}' is invalid: use '{CapacityTypes.Spot}' or '{CapacityTypes.OnDemand}'")
         ?? ValidateLabels(request.Labels)
-        ?? ValidateModels(request.Models);
+        ?? ValidateModels(request.Models)
+        ?? ValidateRegistrationKey(request.RegistrationKey);
+
+    /// <summary>Smallest registration key accepted: 128 bits written as hex or base64.</summary>
+    public const int MinRegistrationKeyLength = 22;
+
+    private static string? ValidateRegistrationKey(string? key) =>
+        key is null || (key.Length is >= MinRegistrationKeyLength and <= 256 && key.All(c => c is > ' ' and < (char)127))
+            ? null
+            : $"registrationKey must be {MinRegistrationKeyLength} to 256 printable ASCII characters (a random secret the agent keeps)";
 
     /// <summary>Null when every endpoint has a model name and an absolute http(s) URL.</summary>
     public static string? ValidateModels(IReadOnlyList<ModelEndpoint>? models)

@@ -52,16 +52,26 @@ internal static class AgentEndpoints
             NodeConditions.OnHeartbeat([], gpu, now), now, now, request.AgentVersion);
         var credential = Tokens.New(Tokens.NodePrefix);
         var timeout = options.Value.EffectiveNodeTimeout;
-        var result = await store.RegisterNodeAsync(Tokens.Hash(joinToken), node, Tokens.Hash(credential), now, now - timeout, ct)
+        var keyHash = request.RegistrationKey is { } key ? Tokens.Hash(key) : null;
+        var result = await store.RegisterNodeAsync(Tokens.Hash(joinToken), node, Tokens.Hash(credential), now, now - timeout, keyHash, ct)
             .ConfigureAwait(false);
         var log = logs.CreateLogger("Atoll.Server.Agents");
         switch (result.Outcome)
         {
             case RegistrationOutcome.Registered:
-                log.LogInformation("Node {Node} registered (provider {Provider}, region {Region}, {Gpus} GPU(s))",
-                    node.Name, node.Provider, node.Region, gpu.Gpus.Count);
+            case RegistrationOutcome.Resumed:
+                if (result.Outcome == RegistrationOutcome.Resumed)
+                {
+                    log.LogWarning("Node {Node} registered again with its registration key (the answer to its registration was lost); its earlier credential is revoked",
+                        node.Name);
+                }
+                else
+                {
+                    log.LogInformation("Node {Node} registered (provider {Provider}, region {Region}, {Gpus} GPU(s))",
+                        node.Name, node.Provider, node.Region, gpu.Gpus.Count);
+                }
                 metrics.NodeGpus.WithLabels(node.Name, node.Provider, node.Region).Set(gpu.Gpus.Count);
-                return Count(metrics, "registered", Results.Ok(new RegisterNodeResponse(
+                return Count(metrics, result.Outcome == RegistrationOutcome.Resumed ? "resumed" : "registered", Results.Ok(new RegisterNodeResponse(
                     node.Name, credential, (int)options.Value.HeartbeatInterval.TotalSeconds)));
             case RegistrationOutcome.ExpiredToken:
                 return Count(metrics, "expired_token", Problems.Unauthorized("join token has expired: create a new one with `atoll tokens create`"));

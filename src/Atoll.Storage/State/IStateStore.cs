@@ -49,9 +49,13 @@ public interface IStateStore : IAsyncDisposable
     /// In one transaction: checks and counts down the join token, refuses a name whose node heartbeated at or
     /// after <paramref name="aliveAfter"/>, writes the node (replacing a dead one of the same name) and makes
     /// <paramref name="credentialHash"/> the node's only credential. The node's pool is the token's pool.
+    /// A retry of a registration whose answer was lost — same join token, same name, same
+    /// <paramref name="registrationKeyHash"/>, token not expired — instead replaces that node's credential without
+    /// spending a use and whether or not the node looks alive.
     /// </summary>
     Task<RegistrationResult> RegisterNodeAsync(
-        string joinTokenHash, NodeView node, string credentialHash, DateTimeOffset now, DateTimeOffset aliveAfter, CancellationToken ct);
+        string joinTokenHash, NodeView node, string credentialHash, DateTimeOffset now, DateTimeOffset aliveAfter,
+        string? registrationKeyHash, CancellationToken ct);
 
     /// <summary>The name of the node this credential belongs to, or null when unknown or revoked.</summary>
     Task<string?> FindNodeByCredentialAsync(string credentialHash, CancellationToken ct);

@@ -6,7 +6,8 @@ namespace Atoll.Storage.State;
 /// <summary>
 /// The steps of <see cref="IStateStore.RegisterNodeAsync"/> inside the caller's write transaction. Each write is
 /// conditional and its row count decides, so concurrent servers cannot both spend the last use of a token or
-/// both take a live name; the caller rolls back on any outcome but <see cref="RegistrationOutcome.Registered"/>.
+/// both take a live name; the caller rolls back on any outcome but <see cref="RegistrationOutcome.Registered"/>
+/// (and <see cref="RegistrationOutcome.Resumed"/>).
 /// </summary>
 internal sealed class NodeRegistration(DbConnection connection, DbTransaction transaction, SqlDialect dialect)
 {
@@ -27,10 +28,33 @@ internal sealed class NodeRegistration(DbConnection connection, DbTransaction tr
         "agent_version = excluded.agent_version, claim = excluded.claim " +
         "WHERE nodes.last_heartbeat_at < @alive_after";
 
+    // A retry of a registration whose answer was lost: the node this token and key registered gets its fields
+    // refreshed (pool and claim stay those of its first registration).
+    private const string ResumeNode =
+        "UPDATE nodes SET provider = @provider, region = @region, location = @location, instance_type = @instance_type, " +
+        "capacity_type = @capacity_type, labels_json = @labels_json, gpu_json = @gpu_json, models_json = @models_json, " +
+        "conditions_json = @conditions_json, last_heartbeat_at = @last_heartbeat_at, agent_version = @agent_version " +
+        "WHERE name = @name AND join_token_hash = @join_token_hash AND registration_key_hash = @registration_key_hash";
+
     public async Task<RegistrationResult> RunAsync(
-        string joinTokenHash, NodeView node, string credentialHash, DateTimeOffset now, DateTimeOffset aliveAfter, CancellationToken ct)
+        string joinTokenHash, NodeView node, string credentialHash, DateTimeOffset now, DateTimeOffset aliveAfter,
+        string? registrationKeyHash, CancellationToken ct)
     {
         var (refusal, pool, claim) = await CheckTokenAsync(joinTokenHash, now, ct).ConfigureAwait(false);
+        if (refusal is RegistrationOutcome.UnknownToken or RegistrationOutcome.ExpiredToken)
+        {
+            return new RegistrationResult(refusal.Value);
+        }
+        if (registrationKeyHash is not null)
+        {
+            var resume = NodeRows.Parameters(node with { LastHeartbeatAt = now })
+                .Append(("@join_token_hash", joinTokenHash)).Append(("@registration_key_hash", registrationKeyHash)).ToArray();
+            if (await DbCommands.ExecuteAsync(connection, transaction, ResumeNode, ct, resume).ConfigureAwait(false) == 1)
+            {
+                await ReplaceCredentialAsync(node.Name, credentialHash, now, ct).ConfigureAwait(false);
+                return new RegistrationResult(RegistrationOutcome.Resumed, await ReadWrittenAsync(node.Name, ct).ConfigureAwait(false));
+            }
+        }
         if (refusal is { } refused)
         {
             return new RegistrationResult(refused);
@@ -53,15 +77,24 @@ internal sealed class NodeRegistration(DbConnection connection, DbTransaction tr
         }
 
         await DbCommands.ExecuteAsync(connection, transaction,
-            "DELETE FROM node_credentials WHERE node_name = @name", ct, ("@name", node.Name)).ConfigureAwait(false);
+            "UPDATE nodes SET join_token_hash = @join_token_hash, registration_key_hash = @registration_key_hash WHERE name = @name", ct,
+            ("@join_token_hash", joinTokenHash), ("@registration_key_hash", registrationKeyHash), ("@name", node.Name)).ConfigureAwait(false);
+        await ReplaceCredentialAsync(node.Name, credentialHash, now, ct).ConfigureAwait(false);
+        return new RegistrationResult(RegistrationOutcome.Registered, await ReadWrittenAsync(node.Name, ct).ConfigureAwait(false));
+    }
+
+    private async Task ReplaceCredentialAsync(string name, string credentialHash, DateTimeOffset now, CancellationToken ct)
+    {
+        await DbCommands.ExecuteAsync(connection, transaction,
+            "DELETE FROM node_credentials WHERE node_name = @name", ct, ("@name", name)).ConfigureAwait(false);
         await DbCommands.ExecuteAsync(connection, transaction,
             "INSERT INTO node_credentials (token_hash, node_name, created_at) VALUES (@token_hash, @name, @now)", ct,
-            ("@token_hash", credentialHash), ("@name", node.Name), ("@now", DbCommands.ToUnixMs(now))).ConfigureAwait(false);
-
-        var written = await ReadNodeAsync(connection, transaction, node.Name, ct).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"node '{node.Name}' vanished inside its own registration transaction on {dialect.Description}");
-        return new RegistrationResult(RegistrationOutcome.Registered, written);
+            ("@token_hash", credentialHash), ("@name", name), ("@now", DbCommands.ToUnixMs(now))).ConfigureAwait(false);
     }
+
+    private async Task<NodeView> ReadWrittenAsync(string name, CancellationToken ct) =>
+        await ReadNodeAsync(connection, transaction, name, ct).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"node '{name}' vanished inside its own registration transaction on {dialect.Description}");
 
     public static async Task<NodeView?> ReadNodeAsync(DbConnection connection, DbTransaction? transaction, string name, CancellationToken ct)
     {

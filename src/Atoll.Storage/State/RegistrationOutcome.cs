@@ -4,6 +4,9 @@ namespace Atoll.Storage.State;
 public enum RegistrationOutcome
 {
     Registered,
+
+    /// <summary>A retry of a registration whose answer was lost (same join token, name and key): new credential, no use spent.</summary>
+    Resumed,
     UnknownToken,
     ExpiredToken,
     UsedUpToken,

@@ -162,5 +162,10 @@ internal static class SchemaMigrations
             "ALTER TABLE join_tokens ADD COLUMN claim TEXT NULL",
             "ALTER TABLE nodes ADD COLUMN claim TEXT NULL",
         ]),
+        new(5, "registration keys: a lost registration answer can be retried",
+        [
+            "ALTER TABLE nodes ADD COLUMN join_token_hash TEXT NULL",
+            "ALTER TABLE nodes ADD COLUMN registration_key_hash TEXT NULL",
+        ]),
     ];
 }

@@ -92,7 +92,8 @@ internal sealed class SqlStateStore : IStateStore
         await ExecuteAsync("DELETE FROM join_tokens WHERE id = @id", ct, ("@id", id)).ConfigureAwait(false) > 0;
 
     public async Task<RegistrationResult> RegisterNodeAsync(
-        string joinTokenHash, NodeView node, string credentialHash, DateTimeOffset now, DateTimeOffset aliveAfter, CancellationToken ct)
+        string joinTokenHash, NodeView node, string credentialHash, DateTimeOffset now, DateTimeOffset aliveAfter,
+        string? registrationKeyHash, CancellationToken ct)
     {
         var connection = await _dialect.OpenAsync(ct).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -101,8 +102,8 @@ internal sealed class SqlStateStore : IStateStore
             await using (transaction.ConfigureAwait(false))
             {
                 var registration = new NodeRegistration(connection, transaction, _dialect);
-                var result = await registration.RunAsync(joinTokenHash, node, credentialHash, now, aliveAfter, ct).ConfigureAwait(false);
-                if (result.Outcome == RegistrationOutcome.Registered)
+                var result = await registration.RunAsync(joinTokenHash, node, credentialHash, now, aliveAfter, registrationKeyHash, ct).ConfigureAwait(false);
+                if (result.Outcome is RegistrationOutcome.Registered or RegistrationOutcome.Resumed)
                 {
                     await transaction.CommitAsync(ct).ConfigureAwait(false);
                 }

@@ -96,7 +96,7 @@ public sealed class FleetStoreTests
         await store.AddJoinTokenAsync(new JoinTokenRecord("t1", Tokens.Hash(token), 1, StoreSamples.Start.AddHours(1), "h100", "claim h100-x", StoreSamples.Start, "h100-x"), default);
         Assert.Equal("h100-x", Assert.Single(await store.ListJoinTokensAsync(default)).Claim);
 
-        var result = await store.RegisterNodeAsync(Tokens.Hash(token), StoreSamples.Node("h100-x", StoreSamples.Start), Tokens.Hash("cred"), StoreSamples.Start, StoreSamples.Start, default);
+        var result = await store.RegisterNodeAsync(Tokens.Hash(token), StoreSamples.Node("h100-x", StoreSamples.Start), Tokens.Hash("cred"), StoreSamples.Start, StoreSamples.Start, null, default);
         Assert.Equal(RegistrationOutcome.Registered, result.Outcome);
         Assert.Equal(("h100", "h100-x"), (result.Node!.Pool, result.Node.Claim));
         Assert.Equal("h100-x", (await store.GetNodeAsync("h100-x", default))!.Claim);

@@ -45,6 +45,65 @@ public sealed class NodeRegistrationTests
     }
 
     [Theory, MemberData(nameof(StoreEngines.All), MemberType = typeof(StoreEngines))]
+    public async Task A_retry_after_a_lost_answer_with_the_same_key_gets_a_new_credential_and_spends_no_use(string engine)
+    {
+        await using var db = await TestDatabase.CreateAsync(engine);
+        await using var store = await db.OpenMigratedStoreAsync();
+        var single = await StoreSamples.AddJoinTokenAsync(store, uses: 1);
+        var several = await StoreSamples.AddJoinTokenAsync(store, uses: 5);
+        Assert.Equal(RegistrationOutcome.Registered,
+            (await StoreSamples.RegisterAsync(store, single, "node-a", "cred-1", StoreSamples.Start, registrationKey: Key1)).Outcome);
+        Assert.Equal(RegistrationOutcome.Registered,
+            (await StoreSamples.RegisterAsync(store, several, "node-b", "cred-b1", StoreSamples.Start, registrationKey: Key2)).Outcome);
+
+        // The answers were lost; the agents retry one second later, their nodes still alive, the single use spent.
+        var later = StoreSamples.Start.AddSeconds(1);
+        var a = await StoreSamples.RegisterAsync(store, single, "node-a", "cred-2", later, provider: "lambda-retry", registrationKey: Key1);
+        var b = await StoreSamples.RegisterAsync(store, several, "node-b", "cred-b2", later, registrationKey: Key2);
+
+        Assert.Equal(RegistrationOutcome.Resumed, a.Outcome);
+        Assert.Equal(RegistrationOutcome.Resumed, b.Outcome);
+        Assert.Equal(("lambda-retry", StoreSamples.Start, later), (a.Node!.Provider, a.Node.RegisteredAt, a.Node.LastHeartbeatAt));
+        Assert.Null(await store.FindNodeByCredentialAsync(Tokens.Hash("cred-1"), default));
+        Assert.Equal("node-a", await store.FindNodeByCredentialAsync(Tokens.Hash("cred-2"), default));
+        Assert.Null(await store.FindNodeByCredentialAsync(Tokens.Hash("cred-b1"), default));
+        Assert.Equal("node-b", await store.FindNodeByCredentialAsync(Tokens.Hash("cred-b2"), default));
+        Assert.Equal(0, await StoreSamples.UsesLeftAsync(store, single));
+        Assert.Equal(4, await StoreSamples.UsesLeftAsync(store, several));
+        Assert.Equal(2, (await store.ListNodesAsync(default)).Count);
+    }
+
+    [Theory, MemberData(nameof(StoreEngines.All), MemberType = typeof(StoreEngines))]
+    public async Task A_retry_without_the_key_its_token_or_in_time_is_refused_as_before(string engine)
+    {
+        await using var db = await TestDatabase.CreateAsync(engine);
+        await using var store = await db.OpenMigratedStoreAsync();
+        var token = await StoreSamples.AddJoinTokenAsync(store, uses: 1); // valid for an hour
+        var other = await StoreSamples.AddJoinTokenAsync(store, uses: 1);
+        await StoreSamples.RegisterAsync(store, token, "node-a", "cred-1", StoreSamples.Start, registrationKey: Key1);
+        var later = StoreSamples.Start.AddSeconds(1);
+
+        Assert.Equal(RegistrationOutcome.UsedUpToken,
+            (await StoreSamples.RegisterAsync(store, token, "node-a", "cred-x", later, registrationKey: Key2)).Outcome);
+        Assert.Equal(RegistrationOutcome.UsedUpToken,
+            (await StoreSamples.RegisterAsync(store, token, "node-a", "cred-x", later)).Outcome);
+        // The key is bound to the token that registered the node: another token with it is a new registration.
+        Assert.Equal(RegistrationOutcome.NameInUse,
+            (await StoreSamples.RegisterAsync(store, other, "node-a", "cred-x", later, registrationKey: Key1)).Outcome);
+        // And to the node's name.
+        Assert.Equal(RegistrationOutcome.UsedUpToken,
+            (await StoreSamples.RegisterAsync(store, token, "node-z", "cred-x", later, registrationKey: Key1)).Outcome);
+        Assert.Equal(RegistrationOutcome.ExpiredToken,
+            (await StoreSamples.RegisterAsync(store, token, "node-a", "cred-x", StoreSamples.Start.AddHours(2), registrationKey: Key1)).Outcome);
+
+        Assert.Equal("node-a", await store.FindNodeByCredentialAsync(Tokens.Hash("cred-1"), default));
+        Assert.Null(await store.FindNodeByCredentialAsync(Tokens.Hash("cred-x"), default));
+        Assert.Equal(1, await StoreSamples.UsesLeftAsync(store, other));
+    }
+
+    private const string Key1 = "3f1c6a0b9d8e7f6a5b4c3d2e1f0a9b8c", Key2 = "0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d";
+
+    [Theory, MemberData(nameof(StoreEngines.All), MemberType = typeof(StoreEngines))]
     public async Task Only_one_of_concurrent_registrations_wins_a_single_use_token(string engine)
     {
         const int Tokens = 6, Contenders = 6;

@@ -41,9 +41,11 @@ internal static class StoreSamples
 
     /// <summary>Registers <paramref name="name"/> as the server would: hashes in, nodes alive within <see cref="NodeTimeout"/>.</summary>
     public static Task<RegistrationResult> RegisterAsync(
-        IStateStore store, string joinToken, string name, string credential, DateTimeOffset now, string provider = "lambda") =>
+        IStateStore store, string joinToken, string name, string credential, DateTimeOffset now, string provider = "lambda",
+        string? registrationKey = null) =>
         store.RegisterNodeAsync(
-            Tokens.Hash(joinToken), Node(name, now, provider), Tokens.Hash(credential), now, now - NodeTimeout, CancellationToken.None);
+            Tokens.Hash(joinToken), Node(name, now, provider), Tokens.Hash(credential), now, now - NodeTimeout,
+            registrationKey is null ? null : Tokens.Hash(registrationKey), CancellationToken.None);
 
     public static async Task<int> UsesLeftAsync(IStateStore store, string joinToken)
     {
