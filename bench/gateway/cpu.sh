@@ -32,26 +32,8 @@ cleanup() {
   if [ "${CPU_KEEP:-0}" = 1 ]; then echo "logs in $tmp" >&2; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-until_ok() { for _ in $(seq 300); do if "$@" >/dev/null 2>&1; then return 0; fi; sleep 0.1; done; echo "not ready: $*" >&2; exit 1; }
-
-# ticks PID: utime+stime of the process and its live descendants, in clock ticks
-ticks() {
-  local all=("$1") i=0 c
-  while [ $i -lt ${#all[@]} ]; do
-    for c in $(cat "/proc/${all[$i]}/task/"*/children 2>/dev/null); do all+=("$c"); done
-    i=$((i + 1))
-  done
-  local sum=0 p line
-  for p in "${all[@]}"; do
-    line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    line=${line##*) }
-    read -r -a f <<<"$line"
-    sum=$((sum + f[11] + f[12]))
-  done
-  echo $sum
-}
-HZ=$(getconf CLK_TCK)
+# shellcheck source=common.sh
+. "$here/common.sh"
 
 TOKEN=none
 post_ok() { curl -fsS -o /dev/null -X POST "$1/v1/chat/completions" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
@@ -81,24 +63,8 @@ for target in $TARGETS; do
       url=http://127.0.0.1:$port
       until_ok post_ok "$url" ;;
     nginx)
-      port=$(freeport); mkdir -p "$tmp/ng"
-      cat >"$tmp/ng/nginx.conf" <<EOF
-worker_processes auto;
-pid $tmp/ng/nginx.pid;
-error_log $tmp/ng/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/ng/body; proxy_temp_path $tmp/ng/proxy; fastcgi_temp_path $tmp/ng/fcgi;
-  uwsgi_temp_path $tmp/ng/uwsgi; scgi_temp_path $tmp/ng/scgi;
-  upstream sims { least_conn; server 127.0.0.1:$sim_port; keepalive 128; }
-  server {
-    listen 127.0.0.1:$port;
-    location / { proxy_pass http://sims; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-EOF
-      nginx -c "$tmp/ng/nginx.conf" -g 'daemon off;' >"$tmp/ng/out.log" 2>&1 &
+      port=$(freeport)
+      start_nginx "$tmp/ng" "$port" "$sim_port"
       ppid=$!; pids+=($ppid); url=http://127.0.0.1:$port
       until_ok post_ok "$url" ;;
     haproxy)

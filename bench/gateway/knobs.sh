@@ -25,8 +25,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-until_ok() { for _ in $(seq 300); do if "$@" >/dev/null 2>&1; then return 0; fi; sleep 0.1; done; echo "not ready: $*" >&2; exit 1; }
+# shellcheck source=common.sh
+. "$here/common.sh"
 
 sim_port=$(freeport)
 "$bin/atoll" sim --host 127.0.0.1 --port "$sim_port" --model "$MODEL" --instance knobs-1 --seed 1 --ttft "$TTFT" --itl 0 --jitter 0 \
@@ -43,21 +43,8 @@ for v in "$@"; do
   case $v in
     direct) url[$name]=http://127.0.0.1:$sim_port ;;
     nginx)
-      port=$(freeport); mkdir -p "$tmp/ng"
-      cat >"$tmp/ng/nginx.conf" <<NGINX
-worker_processes auto;
-pid $tmp/ng/nginx.pid;
-error_log $tmp/ng/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/ng/body; proxy_temp_path $tmp/ng/proxy; fastcgi_temp_path $tmp/ng/fcgi;
-  uwsgi_temp_path $tmp/ng/uwsgi; scgi_temp_path $tmp/ng/scgi;
-  upstream sims { least_conn; server 127.0.0.1:$sim_port; keepalive 128; }
-  server { listen 127.0.0.1:$port; location / { proxy_pass http://sims; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-NGINX
-      nginx -c "$tmp/ng/nginx.conf" -g 'daemon off;' >"$tmp/ng/out.log" 2>&1 &
+      port=$(freeport)
+      start_nginx "$tmp/ng" "$port" "$sim_port"
       pids+=($!); url[$name]=http://127.0.0.1:$port ;;
     *=*)
       IFS=';' read -r -a envs <<<"${v#*=}"

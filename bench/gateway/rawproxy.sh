@@ -21,20 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 dotnet build "$here/rawproxy/rawproxy.csproj" -c Release -nologo -v quiet -o "$tmp/rawproxy" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; exit 1; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-until_ok() { for _ in $(seq 300); do if "$@" >/dev/null 2>&1; then return 0; fi; sleep 0.1; done; echo "not ready: $*" >&2; exit 1; }
-# ticks PID...: utime+stime of every thread of these processes, in clock ticks
-ticks() {
-  local sum=0 t line
-  for pid in "$@"; do
-    for t in /proc/"$pid"/task/*/stat; do
-      line=$(cat "$t" 2>/dev/null) || continue
-      line=${line##*) }; read -r -a f <<<"$line"; sum=$((sum + f[11] + f[12]))
-    done
-  done
-  echo $sum
-}
-HZ=$(getconf CLK_TCK)
+# shellcheck source=common.sh
+. "$here/common.sh"
 
 sim_port=$(freeport); atoll_port=$(freeport); raw_port=$(freeport); nginx_port=$(freeport)
 "$bin/atoll" sim --host 127.0.0.1 --port "$sim_port" --model bench-model --instance raw-1 --seed 1 --ttft "$TTFT" --itl 0 --jitter 0 \
@@ -46,21 +34,7 @@ until_ok curl -fsS "http://127.0.0.1:$sim_port/health"
 atoll_pid=$!; pids+=($atoll_pid)
 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$tmp/rawproxy/rawproxy" "$raw_port" "$sim_port" >"$tmp/rawproxy.log" 2>&1 &
 raw_pid=$!; pids+=($raw_pid)
-mkdir -p "$tmp/ng"
-cat >"$tmp/ng/nginx.conf" <<NGINX
-worker_processes auto;
-pid $tmp/ng/nginx.pid;
-error_log $tmp/ng/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/ng/body; proxy_temp_path $tmp/ng/proxy; fastcgi_temp_path $tmp/ng/fcgi;
-  uwsgi_temp_path $tmp/ng/uwsgi; scgi_temp_path $tmp/ng/scgi;
-  upstream sims { least_conn; server 127.0.0.1:$sim_port; keepalive 128; }
-  server { listen 127.0.0.1:$nginx_port; location / { proxy_pass http://sims; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-NGINX
-nginx -c "$tmp/ng/nginx.conf" -g 'daemon off;' >"$tmp/ng/out.log" 2>&1 &
+start_nginx "$tmp/ng" "$nginx_port" "$sim_port"
 nginx_pid=$!; pids+=($nginx_pid)
 until_ok test -s "$tmp/atoll/admin.token"
 token=$(cat "$tmp/atoll/admin.token")
@@ -71,16 +45,16 @@ url[direct]=http://127.0.0.1:$sim_port; auth[direct]=none; procs[direct]=
 url[atoll]=http://127.0.0.1:$atoll_port; auth[atoll]=$token; procs[atoll]=$atoll_pid
 url[rawproxy]=http://127.0.0.1:$raw_port; auth[rawproxy]=none; procs[rawproxy]=$raw_pid
 url[nginx]=http://127.0.0.1:$nginx_port; auth[nginx]=none
-procs[nginx]="$nginx_pid $(cat /proc/$nginx_pid/task/*/children)"
+procs[nginx]=$nginx_pid
 targets=(direct atoll rawproxy nginx)
 run() { BENCH_AUTH=${auth[$1]} BENCH_MODEL=bench-model wrk -t2 -c64 -d"$2s" --timeout 10s --latency -s "$here/chat.lua" "${url[$1]}/v1/chat/completions"; }
 for k in "${targets[@]}"; do run "$k" "$WARM" >/dev/null 2>&1 || true; done
 echo "sim --ttft $TTFT, wrk -t2 -c64, $ROUNDS rounds of ${DURATION}s after ${WARM}s of warm-up each"
 for r in $(seq "$ROUNDS"); do
   for k in "${targets[@]}"; do
-    t0=0; [ -n "${procs[$k]}" ] && t0=$(ticks ${procs[$k]})
+    t0=0; [ -n "${procs[$k]}" ] && t0=$(ticks "${procs[$k]}")
     line=$(run "$k" "$DURATION" | grep '^BENCH ') || { echo "wrk against $k printed no summary" >&2; exit 1; }
-    t1=0; [ -n "${procs[$k]}" ] && t1=$(ticks ${procs[$k]})
+    t1=0; [ -n "${procs[$k]}" ] && t1=$(ticks "${procs[$k]}")
     req=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
     cpu=$(awk -v a="$t0" -v b="$t1" -v n="$req" -v hz="$HZ" 'BEGIN { printf "%.4f", (b - a) * 1000 / hz / n }')
     echo "round=$r target=$k proxy_cpu_ms_per_req=$([ -n "${procs[$k]}" ] && echo "$cpu" || echo "—") ${line#BENCH }"

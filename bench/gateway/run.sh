@@ -115,23 +115,9 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 PIN_LOAD=(); PIN_PROXY=()
 pin_cores() { if [ "$1" = on ]; then PIN_LOAD=(taskset -c 0); PIN_PROXY=(taskset -c 1); else PIN_LOAD=(); PIN_PROXY=(); fi; }
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-HZ=$(getconf CLK_TCK)
-cputicks() { # cputicks PID...: utime+stime (clock ticks) of the processes and their live descendants
-  local all=("$@") i=0 c p line sum=0
-  while [ $i -lt ${#all[@]} ]; do
-    for c in $(cat "/proc/${all[$i]}/task/"*/children 2>/dev/null); do all+=("$c"); done
-    i=$((i + 1))
-  done
-  for p in "${all[@]}"; do
-    line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    line=${line##*) }
-    read -r -a f <<<"$line"
-    sum=$((sum + f[11] + f[12]))
-  done
-  echo $sum
-}
+# freeport, ticks (CPU clock ticks of processes and their descendants) and HZ
+# shellcheck source=common.sh
+. "$here/common.sh"
 
 # stop PID...: ends processes this script started (by id) and drops them from the list.
 stop() {
@@ -303,8 +289,8 @@ run_wrk() {
   local out="$tmp/wrk-$key.txt"
   if [ -n "$kill_pid" ]; then ( sleep "$kill_at"; kill -KILL "$kill_pid" 2>/dev/null ) & fi
   local p0=0 s0=0 w0=0
-  [ -n "${CPU_PROXY:-}" ] && p0=$(cputicks $CPU_PROXY)
-  [ -n "${CPU_SIMS:-}" ] && s0=$(cputicks $CPU_SIMS)
+  [ -n "${CPU_PROXY:-}" ] && p0=$(ticks $CPU_PROXY)
+  [ -n "${CPU_SIMS:-}" ] && s0=$(ticks $CPU_SIMS)
   w0=$(awk '{print $16 + $17}' /proc/$$/stat) # CPU of this shell's waited-for children: wrk, once it has ended
   BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout $((secs + 30)) \
     "${PIN_LOAD[@]}" wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 10s --latency -s "$here/chat.lua" "$url/v1/chat/completions" >"$out" 2>&1 \
@@ -316,8 +302,8 @@ run_wrk() {
   local cpu=""
   if [ -n "${CPU_PROXY:-}" ] || [ -n "${CPU_SIMS:-}" ]; then
     local p1=0 s1=0 w1
-    [ -n "${CPU_PROXY:-}" ] && p1=$(cputicks $CPU_PROXY)
-    [ -n "${CPU_SIMS:-}" ] && s1=$(cputicks $CPU_SIMS)
+    [ -n "${CPU_PROXY:-}" ] && p1=$(ticks $CPU_PROXY)
+    [ -n "${CPU_SIMS:-}" ] && s1=$(ticks $CPU_SIMS)
     w1=$(awk '{print $16 + $17}' /proc/$$/stat)
     ms() { awk -v t="$1" -v n="${R[$key.requests]}" -v hz="$HZ" 'BEGIN { printf "%.4f", t * 1000 / hz / (n > 0 ? n : 1) }'; }
     R[$key.cpu_proxy]=$(ms $((p1 - p0)))

@@ -1,0 +1,49 @@
+# Helpers shared by the gateway bench scripts (run.sh, cpu.sh, knobs.sh, rawproxy.sh); sourced, not run.
+
+# freeport: a TCP port on 127.0.0.1 that nothing listened on a moment ago
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# until_ok COMMAND...: retries COMMAND for up to 30 s, then exits the script saying what never became ready
+until_ok() { for _ in $(seq 300); do if "$@" >/dev/null 2>&1; then return 0; fi; sleep 0.1; done; echo "not ready: $*" >&2; exit 1; }
+
+# ticks PID...: utime+stime of the processes and their live descendants, in clock ticks (HZ per second)
+ticks() {
+  local all=("$@") i=0 c
+  while [ $i -lt ${#all[@]} ]; do
+    for c in $(cat "/proc/${all[$i]}/task/"*/children 2>/dev/null); do all+=("$c"); done
+    i=$((i + 1))
+  done
+  local sum=0 p line
+  for p in "${all[@]}"; do
+    line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    line=${line##*) }
+    read -r -a f <<<"$line"
+    sum=$((sum + f[11] + f[12]))
+  done
+  echo $sum
+}
+HZ=$(getconf CLK_TCK)
+
+# start_nginx DIR PORT SIM_PORT: nginx in the foreground of a background job (its pid in $!), least_conn over one
+# sim with upstream keep-alive, as bench/README.md describes; config, pid and logs under DIR
+start_nginx() {
+  local dir=$1 port=$2 sim=$3
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<NGINX
+worker_processes auto;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body; proxy_temp_path $dir/proxy; fastcgi_temp_path $dir/fcgi;
+  uwsgi_temp_path $dir/uwsgi; scgi_temp_path $dir/scgi;
+  upstream sims { least_conn; server 127.0.0.1:$sim; keepalive 128; }
+  server {
+    listen 127.0.0.1:$port;
+    location / { proxy_pass http://sims; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+  nginx -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/out.log" 2>&1 &
+}
