@@ -42,10 +42,7 @@ public static class ServerProcess
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(SocketThreadsVariable)))
         {
-            Environment.SetEnvironmentVariable(SocketThreadsVariable, SocketEventThreads(Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture));
+            Environment.SetEnvironmentVariable(SocketThreadsVariable, Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture));
         }
     }
-
-    /// <summary>The socket event threads the server asks for on a machine with <paramref name="processors"/> cores.</summary>
-    public static int SocketEventThreads(int processors) => Math.Max(1, processors);
 }

@@ -14,7 +14,7 @@ public sealed class ServerThreadsTests(SharedServerFixture shared)
         {
             return; // thread names are read from /proc
         }
-        var expected = int.TryParse(Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"), out var set)
+        var expected = int.TryParse(Environment.GetEnvironmentVariable(Atoll.Server.ServerProcess.SocketThreadsVariable), out var set)
             ? set
             : Environment.ProcessorCount;
         // Event threads start as sockets are handed out to them in turn: a few fresh connections reach every one.

@@ -59,20 +59,13 @@ internal static class AgentEndpoints
         switch (result.Outcome)
         {
             case RegistrationOutcome.Registered:
+                log.LogInformation("Node {Node} registered (provider {Provider}, region {Region}, {Gpus} GPU(s))",
+                    node.Name, node.Provider, node.Region, gpu.Gpus.Count);
+                return Accepted("registered");
             case RegistrationOutcome.Resumed:
-                if (result.Outcome == RegistrationOutcome.Resumed)
-                {
-                    log.LogWarning("Node {Node} registered again with its registration key (the answer to its registration was lost); its earlier credential is revoked",
-                        node.Name);
-                }
-                else
-                {
-                    log.LogInformation("Node {Node} registered (provider {Provider}, region {Region}, {Gpus} GPU(s))",
-                        node.Name, node.Provider, node.Region, gpu.Gpus.Count);
-                }
-                metrics.NodeGpus.WithLabels(node.Name, node.Provider, node.Region).Set(gpu.Gpus.Count);
-                return Count(metrics, result.Outcome == RegistrationOutcome.Resumed ? "resumed" : "registered", Results.Ok(new RegisterNodeResponse(
-                    node.Name, credential, (int)options.Value.HeartbeatInterval.TotalSeconds)));
+                log.LogWarning("Node {Node} registered again with its registration key (the answer to its registration was lost); its earlier credential is revoked",
+                    node.Name);
+                return Accepted("resumed");
             case RegistrationOutcome.ExpiredToken:
                 return Count(metrics, "expired_token", Problems.Unauthorized("join token has expired: create a new one with `atoll tokens create`"));
             case RegistrationOutcome.UsedUpToken:
@@ -83,6 +76,12 @@ internal static class AgentEndpoints
                     $"node '{node.Name}' is already registered and alive: choose another --name, or `atoll nodes delete {node.Name}` first"));
             default:
                 return Count(metrics, "unknown_token", Problems.Unauthorized("join token is not valid: check the token, or create one with `atoll tokens create`"));
+        }
+
+        IResult Accepted(string label)
+        {
+            metrics.NodeGpus.WithLabels(node.Name, node.Provider, node.Region).Set(gpu.Gpus.Count);
+            return Count(metrics, label, Results.Ok(new RegisterNodeResponse(node.Name, credential, (int)options.Value.HeartbeatInterval.TotalSeconds)));
         }
     }
 
