@@ -50,7 +50,19 @@ public static class AtollServer
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.DataDir });
         builder.WebHost.UseUrls(options.Listen);
         // Each route enforces its own body limit (control API 1 MiB, gateway 8 MiB, file uploads 200 MB), streaming.
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null;
+            if (options.Gateway.Http1Front)
+            {
+                // Plain HTTP/1.1 forwarded requests are answered before Kestrel parses them; the rest goes on to it.
+                k.ConfigureEndpointDefaults(listen => listen.Use(next =>
+                {
+                    var front = listen.ApplicationServices.GetRequiredService<Http1Front>();
+                    return connection => front.ServeAsync(connection, next);
+                }));
+            }
+        });
         // Kestrel runs a request on the thread that read it instead of queueing it once more. Sockets complete on
         // the thread pool unless the gateway switched one to inline I/O (Gateway/InlineIo.cs, its own requests only).
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = options.Gateway.InlineIo);

@@ -42,6 +42,11 @@ internal static class ServerCommand
             Description = "gateway: forwarded requests run on the socket event threads (much less CPU and latency per request); false keeps them on the thread pool",
             DefaultValueFactory = _ => true,
         };
+        var http1Front = new Option<bool>("--http1-front")
+        {
+            Description = "gateway: plain HTTP/1.1 forwarded requests are served by the gateway's own lean HTTP/1.1 server on the same port; false leaves every request to Kestrel",
+            DefaultValueFactory = _ => true,
+        };
         var provisioning = new Option<bool>("--provisioning") { Description = "run the provisioning loop (pools, claims); --provisioning false only stores resources", DefaultValueFactory = _ => true };
         var reconcile = new Option<string>("--reconcile-interval") { Description = "provisioning: how often pools and claims are reconciled", DefaultValueFactory = _ => "5s" };
         var instancePoll = new Option<string>("--instance-poll-interval") { Description = "provisioning: how often each provider is asked for its instances' state", DefaultValueFactory = _ => "15s" };
@@ -51,7 +56,7 @@ internal static class ServerCommand
         var agentUrl = new Option<string?>("--agent-url") { Description = "provisioning: where new VMs download the atoll binary [default: PUBLIC_URL/downloads/atoll]" };
         var command = new Command("server", "Run the control plane: API, node registry, reconcilers and the OpenAI-compatible gateway (/v1)")
         {
-            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, inlineIo, leaseDuration, maxFileMb, maxLines,
+            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, inlineIo, http1Front, leaseDuration, maxFileMb, maxLines,
             provisioning, reconcile, instancePoll, offerRefresh, unavailableTtl, orphanSweep, agentUrl, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
@@ -78,6 +83,7 @@ internal static class ServerCommand
                     FirstByteTimeout = Durations.Parse(result.GetValue(firstByte)!, "--first-byte-timeout"),
                     EndpointCapacity = result.GetValue(capacity),
                     InlineIo = result.GetValue(inlineIo),
+                    Http1Front = result.GetValue(http1Front),
                 },
                 Fleet = new FleetOptions
                 {

@@ -16,9 +16,9 @@ internal sealed class ApiKeyAuthenticator(IStateStore store, TimeProvider time)
     private readonly ConcurrentDictionary<string, (GatewayCaller? Caller, DateTimeOffset Until)> cache = new(StringComparer.Ordinal);
 
     /// <summary>The caller, or null with the reason when the request may not use the gateway.</summary>
-    public async ValueTask<(GatewayCaller? Caller, string? Problem)> AuthenticateAsync(HttpRequest request, CancellationToken ct)
+    /// <param name="header">The Authorization header as sent ("" when absent).</param>
+    public async ValueTask<(GatewayCaller? Caller, string? Problem)> AuthenticateAsync(string header, CancellationToken ct)
     {
-        var header = request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
         {
             return (null, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' (create one with `atoll keys create`).");
@@ -43,7 +43,7 @@ internal sealed class ApiKeyAuthenticator(IStateStore store, TimeProvider time)
     /// <summary>The caller, or null after answering 401 in OpenAI's error shape.</summary>
     public async ValueTask<GatewayCaller?> RequireAsync(HttpContext context)
     {
-        var (caller, denied) = await AuthenticateAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        var (caller, denied) = await AuthenticateAsync(context.Request.Headers.Authorization.ToString(), context.RequestAborted).ConfigureAwait(false);
         if (caller is null)
         {
             await OpenAiErrors.WriteAsync(context, 401, denied!, "invalid_request_error", "invalid_api_key").ConfigureAwait(false);

@@ -19,46 +19,71 @@ internal sealed class GatewayHandler(
 {
     private readonly ConcurrentDictionary<string, CapacitySignal> signals = new(StringComparer.Ordinal);
 
+    /// <summary>A request Kestrel parsed: its body is read here, up to the gateway's limit.</summary>
     public async Task HandleAsync(HttpContext context, GatewayRoute route, string path)
     {
         var started = Stopwatch.GetTimestamp();
-        var ct = context.RequestAborted;
-        var (caller, denied) = await auth.AuthenticateAsync(context.Request, ct).ConfigureAwait(false);
-        if (caller is null)
+        var client = new KestrelClient(context);
+        if (await AuthenticateAsync(client).ConfigureAwait(false) is not { } caller)
         {
-            await OpenAiErrors.WriteAsync(context, 401, denied!, "invalid_request_error", "invalid_api_key").ConfigureAwait(false);
             return;
         }
         var settings = options.Value;
-        var body = await ReadBodyAsync(context.Request, settings.MaxBodyBytes, ct).ConfigureAwait(false);
+        var body = await ReadBodyAsync(context.Request, settings.MaxBodyBytes, client.Aborted).ConfigureAwait(false);
         if (body is null)
         {
-            await OpenAiErrors.WriteAsync(context, 413, $"Request body is over the gateway's limit of {settings.MaxBodyBytes} bytes.",
+            await client.WriteErrorAsync(413, $"Request body is over the gateway's limit of {settings.MaxBodyBytes} bytes.",
                 "invalid_request_error", "request_too_large").ConfigureAwait(false);
             return;
         }
+        await ServeAsync(client, caller, route, path, body, started).ConfigureAwait(false);
+    }
+
+    /// <summary>A request the HTTP/1.1 front (<see cref="Http1Front"/>) read, body and all, within the limit.</summary>
+    public async Task HandleAsync(GatewayClient client, GatewayRoute route, string path, byte[] body)
+    {
+        var started = Stopwatch.GetTimestamp();
+        if (await AuthenticateAsync(client).ConfigureAwait(false) is { } caller)
+        {
+            await ServeAsync(client, caller, route, path, body, started).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The caller, or null after answering 401.</summary>
+    private async ValueTask<GatewayCaller?> AuthenticateAsync(GatewayClient client)
+    {
+        var (caller, denied) = await auth.AuthenticateAsync(client.Authorization, client.Aborted).ConfigureAwait(false);
+        if (caller is null)
+        {
+            await client.WriteErrorAsync(401, denied!, "invalid_request_error", "invalid_api_key").ConfigureAwait(false);
+        }
+        return caller;
+    }
+
+    private async Task ServeAsync(GatewayClient client, GatewayCaller caller, GatewayRoute route, string path, byte[] body, long started)
+    {
         var (request, invalid, param) = GatewayRequest.Parse(body, route);
         if (request is null)
         {
-            await OpenAiErrors.WriteAsync(context, 400, invalid!, "invalid_request_error", null, param).ConfigureAwait(false);
+            await client.WriteErrorAsync(400, invalid!, "invalid_request_error", null, param).ConfigureAwait(false);
             return;
         }
         if (registry.ForModel(request.Model).Length == 0)
         {
-            await OpenAiErrors.WriteAsync(context, 404,
+            await client.WriteErrorAsync(404,
                 $"The model `{request.Model}` does not exist or no node serves it. See GET /v1/models.", "invalid_request_error", "model_not_found", "model")
                 .ConfigureAwait(false);
             return;
         }
         if (limiter.TryAdmit(caller, (int)Math.Min(int.MaxValue, request.PromptBytes / 4)) is { } wait)
         {
-            await OpenAiErrors.WriteAsync(context, 429, $"Rate limit reached for API key '{caller.Name}'. Try again in {wait.TotalSeconds:0.#}s.",
+            await client.WriteErrorAsync(429, $"Rate limit reached for API key '{caller.Name}'. Try again in {wait.TotalSeconds:0.#}s.",
                 "requests", "rate_limit_exceeded", null, wait).ConfigureAwait(false);
             return;
         }
 
         var latency = metrics.Latency(request.Model);
-        var (endpoint, code, tokens) = await RouteAsync(context, request, path, body, new FirstByteTimer(latency.FirstToken, started)).ConfigureAwait(false);
+        var (endpoint, code, tokens) = await RouteAsync(client, request, path, body, new FirstByteTimer(latency.FirstToken, started)).ConfigureAwait(false);
         limiter.Charge(caller, tokens);
         metrics.CountRequest(request.Model, endpoint ?? "none", code);
         latency.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -85,7 +110,7 @@ internal sealed class GatewayHandler(
     }
 
     private async Task<(string? Endpoint, string Code, int Tokens)> RouteAsync(
-        HttpContext context, GatewayRequest request, string path, byte[] body, FirstByteTimer firstByte)
+        GatewayClient client, GatewayRequest request, string path, byte[] body, FirstByteTimer firstByte)
     {
         var settings = options.Value;
         var routing = new RoutingRequest(request.Model) { PrefixHashes = request.PrefixHashes, ClientLocation = settings.Location };
@@ -101,13 +126,13 @@ internal sealed class GatewayHandler(
             var pick = picker.Pick(routing, registry.ForModel(request.Model));
             if (pick.Outcome == PickOutcome.AllSaturated)
             {
-                if (!await WaitForCapacityAsync(signal, queueDeadline, context.RequestAborted).ConfigureAwait(false))
+                if (!await WaitForCapacityAsync(signal, queueDeadline, client.Aborted).ConfigureAwait(false))
                 {
-                    if (context.RequestAborted.IsCancellationRequested)
+                    if (client.Aborted.IsCancellationRequested)
                     {
                         return (null, "499", 0);
                     }
-                    await OpenAiErrors.WriteAsync(context, 429,
+                    await client.WriteErrorAsync(429,
                         $"Every endpoint of `{request.Model}` is busy and the wait queue is full or timed out after {settings.QueueTimeout.TotalSeconds:0}s. Retry shortly.",
                         "server_error", "model_overloaded", null, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                     return (null, "429", 0);
@@ -119,7 +144,7 @@ internal sealed class GatewayHandler(
                 var message = lastProblem is null
                     ? $"No endpoint of `{request.Model}` can take requests now ({pick.Counts}); nodes may be down or starting."
                     : $"All attempts for `{request.Model}` failed; last: {lastEndpoint}: {lastProblem}.";
-                await OpenAiErrors.WriteAsync(context, lastProblem is null ? 503 : 502, message, "server_error",
+                await client.WriteErrorAsync(lastProblem is null ? 503 : 502, message, "server_error",
                     lastProblem is null ? "no_endpoint_available" : "upstream_failed").ConfigureAwait(false);
                 return (lastEndpoint, lastProblem is null ? "503" : "502", 0);
             }
@@ -130,7 +155,7 @@ internal sealed class GatewayHandler(
             {
                 continue; // another request took its last slot since the pick: pick again
             }
-            var result = await forwarder.ForwardAsync(context, endpoint, path, body, request.Stream, firstByte).ConfigureAwait(false);
+            var result = await forwarder.ForwardAsync(client, endpoint, path, body, request.Stream, firstByte).ConfigureAwait(false);
             slot.Dispose(); // before waking the queue, so a waiter finds the slot free
             signal.Release();
             switch (result.Outcome)
@@ -159,7 +184,7 @@ internal sealed class GatewayHandler(
                 {
                     metrics.RetryBudgetExhausted.Inc();
                 }
-                await OpenAiErrors.WriteAsync(context, 502,
+                await client.WriteErrorAsync(502,
                     $"`{request.Model}` failed on {attempt - 1} endpoint(s); last: {lastEndpoint}: {lastProblem}.", "server_error", "upstream_failed")
                     .ConfigureAwait(false);
                 return (lastEndpoint, "502", 0);

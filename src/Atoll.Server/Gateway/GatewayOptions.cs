@@ -45,6 +45,12 @@ public sealed class GatewayOptions
     /// </summary>
     public bool InlineIo { get; set; } = true;
 
+    /// <summary>
+    /// Plain HTTP/1.1 forwarded requests are served by the gateway's own lean HTTP/1.1 server in front of Kestrel
+    /// (see <see cref="Http1Front"/>); off, Kestrel serves every request.
+    /// </summary>
+    public bool Http1Front { get; set; } = true;
+
     /// <summary>Where this gateway runs; endpoints at the same location count as nearest.</summary>
     public string? Location { get; set; }
 

@@ -26,6 +26,7 @@ internal static class GatewayServices
         services.AddSingleton<KeyRateLimiter>();
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<GatewayHandler>();
+        services.AddSingleton<Http1Front>();
         services.AddSingleton<EndpointRefresher>();
         services.AddHostedService(sp => sp.GetRequiredService<EndpointRefresher>());
         services.AddSingleton<EndpointProber>();

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text;
 using Atoll.Core.Routing;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace Atoll.Server.Gateway;
@@ -21,10 +20,10 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
     /// a model server needs; the target URL and its request head are built once per endpoint and route.
     /// </summary>
     public async Task<AttemptResult> ForwardAsync(
-        HttpContext context, RoutableEndpoint endpoint, string path, byte[] body, bool stream, FirstByteTimer firstByte)
+        GatewayClient client, RoutableEndpoint endpoint, string path, byte[] body, bool stream, FirstByteTimer firstByte)
     {
         var settings = options.Value;
-        var clientGone = context.RequestAborted;
+        var clientGone = client.Aborted;
         var attempt = AttemptCancellation.Rent(settings.FirstByteTimeout, clientGone);
         try
         {
@@ -58,8 +57,8 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
                     return AttemptResult.Retry($"answered {status}", status);
                 }
                 return stream && answer.IsEventStream
-                    ? await StreamAsync(context, endpoint, answer, firstByte).ConfigureAwait(false)
-                    : await BufferAsync(context, endpoint, answer, attempt, firstByte).ConfigureAwait(false);
+                    ? await StreamAsync(client, endpoint, answer, firstByte).ConfigureAwait(false)
+                    : await BufferAsync(client, endpoint, answer, attempt, firstByte).ConfigureAwait(false);
             }
             finally
             {
@@ -73,7 +72,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
     }
 
     private async Task<AttemptResult> BufferAsync(
-        HttpContext context, RoutableEndpoint endpoint, Http1Connection answer, CancellationTokenSource attempt, FirstByteTimer firstByte)
+        GatewayClient client, RoutableEndpoint endpoint, Http1Connection answer, CancellationTokenSource attempt, FirstByteTimer firstByte)
     {
         var settings = options.Value;
         attempt.CancelAfter(settings.ResponseTimeout);
@@ -82,7 +81,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         {
             content = await ReadBoundedAsync(answer, settings.MaxResponseBytes, attempt.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (client.Aborted.IsCancellationRequested)
         {
             return new AttemptResult(AttemptOutcome.ClientGone, 0);
         }
@@ -93,10 +92,8 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         try
         {
             firstByte.Observe();
-            CopyHeaders(context, endpoint, answer);
-            context.Response.ContentLength = content.Length;
-            // Kestrel copies the bytes into its output pipe before the write completes: the buffer can go back after.
-            await context.Response.Body.WriteAsync(content.Memory, context.RequestAborted).ConfigureAwait(false);
+            // Both clients copy the bytes into their output before the write completes: the buffer can go back after.
+            await client.WriteAnswerAsync(answer, endpoint.Id, content.Memory).ConfigureAwait(false);
             return new AttemptResult(AttemptOutcome.Answered, answer.Status, null, Usage.CompletionTokens(content.Memory.Span));
         }
         finally
@@ -105,25 +102,23 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         }
     }
 
-    private async Task<AttemptResult> StreamAsync(HttpContext context, RoutableEndpoint endpoint, Http1Connection answer, FirstByteTimer firstByte)
+    private async Task<AttemptResult> StreamAsync(GatewayClient client, RoutableEndpoint endpoint, Http1Connection answer, FirstByteTimer firstByte)
     {
         var settings = options.Value;
-        CopyHeaders(context, endpoint, answer);
-        context.Response.Headers.CacheControl = "no-cache";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        await context.Response.StartAsync(context.RequestAborted).ConfigureAwait(false);
+        await client.StartStreamAsync(answer, endpoint.Id).ConfigureAwait(false);
 
         var events = 0;
         var first = true;
         try
         {
-            using var idle = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(client.Aborted);
             while (true)
             {
                 idle.CancelAfter(settings.StreamIdleTimeout);
                 var piece = await answer.ReadAsync(idle.Token).ConfigureAwait(false);
                 if (piece.IsEmpty)
                 {
+                    await client.EndStreamAsync().ConfigureAwait(false);
                     return new AttemptResult(AttemptOutcome.Answered, answer.Status, null, events);
                 }
                 if (first)
@@ -132,11 +127,10 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
                     first = false;
                 }
                 events += CountEvents(piece.Span);
-                await context.Response.Body.WriteAsync(piece, context.RequestAborted).ConfigureAwait(false);
-                await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                await client.WriteStreamAsync(piece).ConfigureAwait(false);
             }
         }
-        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception) when (client.Aborted.IsCancellationRequested)
         {
             return new AttemptResult(AttemptOutcome.ClientGone, answer.Status);
         }
@@ -146,39 +140,19 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
             var message = $"the model server {endpoint.Id} failed mid-stream ({reason}); the answer is incomplete";
             try
             {
-                await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(OpenAiErrors.StreamEvent(message, "upstream_failed")), context.RequestAborted).ConfigureAwait(false);
-                await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                await client.WriteStreamAsync(Encoding.UTF8.GetBytes(OpenAiErrors.StreamEvent(message, "upstream_failed"))).ConfigureAwait(false);
                 // Then cut the connection instead of ending the response cleanly: clients that ignore error events
                 // (the official .NET SDK does) must see a failure, never a short answer that looks complete. The
                 // pause lets the event leave before the reset.
                 await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
-                context.Abort();
+                client.Abort();
             }
-            catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+            catch (Exception) when (client.Aborted.IsCancellationRequested)
             {
                 return new AttemptResult(AttemptOutcome.ClientGone, answer.Status);
             }
             return new AttemptResult(AttemptOutcome.StreamBroken, answer.Status, message, events);
         }
-    }
-
-    private static void CopyHeaders(HttpContext context, RoutableEndpoint endpoint, Http1Connection answer)
-    {
-        var headers = context.Response.Headers;
-        context.Response.StatusCode = answer.Status;
-        if (answer.ContentType is { } type)
-        {
-            headers.ContentType = type;
-        }
-        var kept = answer.Kept;
-        for (var i = 0; i < kept.Length; i++)
-        {
-            if (kept[i] is { } value)
-            {
-                headers[Http1Connection.KeptHeaders[i]] = value;
-            }
-        }
-        headers["x-atoll-endpoint"] = endpoint.Id;
     }
 
     /// <summary>

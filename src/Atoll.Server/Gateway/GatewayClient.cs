@@ -1,0 +1,105 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Atoll.Server.Gateway;
+
+/// <summary>
+/// The client side of one forwarded request: who asks, whether they are still there, and how the answer goes back.
+/// Two kinds: <see cref="KestrelClient"/> for a request Kestrel parsed (HTTP/2, chunked uploads, anything unusual)
+/// and the gateway's own HTTP/1.1 front (<see cref="Http1Front"/>), which answers straight into the connection.
+/// </summary>
+internal abstract class GatewayClient
+{
+    /// <summary>The Authorization header as sent ("" when absent).</summary>
+    public abstract string Authorization { get; }
+
+    /// <summary>Cancelled when the client is gone: disconnected, or an answer could not be sent.</summary>
+    public abstract CancellationToken Aborted { get; }
+
+    /// <summary>Answers with an error in OpenAI's shape (<see cref="OpenAiErrors"/>).</summary>
+    public Task WriteErrorAsync(int status, string message, string type, string? code = null, string? param = null, TimeSpan? retryAfter = null) =>
+        WriteErrorJsonAsync(status, OpenAiErrors.Body(message, type, code, param),
+            retryAfter is { } wait ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : null);
+
+    /// <summary>Answers with <paramref name="json"/>, and Retry-After when <paramref name="retryAfterSeconds"/> is set.</summary>
+    protected abstract Task WriteErrorJsonAsync(int status, string json, int? retryAfterSeconds);
+
+    /// <summary>Sends a whole non-streaming answer: the upstream's status and headers, then <paramref name="body"/>.</summary>
+    public abstract Task WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body);
+
+    /// <summary>Sends the head of a streamed answer (not cached, no length); <see cref="WriteStreamAsync"/> follows.</summary>
+    public abstract Task StartStreamAsync(Http1Connection answer, string endpoint);
+
+    /// <summary>Sends one piece of a stream at once, never held back.</summary>
+    public abstract Task WriteStreamAsync(ReadOnlyMemory<byte> piece);
+
+    /// <summary>Ends a stream that completed.</summary>
+    public abstract Task EndStreamAsync();
+
+    /// <summary>Cuts the connection: the client sees a failure, never a short answer that looks complete.</summary>
+    public abstract void Abort();
+}
+
+/// <summary>A forwarded request that came through Kestrel's pipeline.</summary>
+internal sealed class KestrelClient(HttpContext context) : GatewayClient
+{
+    public override string Authorization => context.Request.Headers.Authorization.ToString();
+
+    public override CancellationToken Aborted => context.RequestAborted;
+
+    protected override Task WriteErrorJsonAsync(int status, string json, int? retryAfterSeconds)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        if (retryAfterSeconds is { } seconds)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return context.Response.WriteAsync(json, context.RequestAborted);
+    }
+
+    public override Task WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body)
+    {
+        CopyHeaders(answer, endpoint);
+        context.Response.ContentLength = body.Length;
+        // Kestrel copies the bytes into its output pipe before the write completes: the buffer can go back after.
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    public override Task StartStreamAsync(Http1Connection answer, string endpoint)
+    {
+        CopyHeaders(answer, endpoint);
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        return context.Response.StartAsync(context.RequestAborted);
+    }
+
+    public override async Task WriteStreamAsync(ReadOnlyMemory<byte> piece)
+    {
+        await context.Response.Body.WriteAsync(piece, context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    public override Task EndStreamAsync() => Task.CompletedTask; // Kestrel ends the response when the request returns
+
+    public override void Abort() => context.Abort();
+
+    private void CopyHeaders(Http1Connection answer, string endpoint)
+    {
+        var headers = context.Response.Headers;
+        context.Response.StatusCode = answer.Status;
+        if (answer.ContentType is { } type)
+        {
+            headers.ContentType = type;
+        }
+        var kept = answer.Kept;
+        for (var i = 0; i < kept.Length; i++)
+        {
+            if (kept[i] is { } value)
+            {
+                headers[Http1Connection.KeptHeaders[i]] = value;
+            }
+        }
+        headers["x-atoll-endpoint"] = endpoint;
+    }
+}

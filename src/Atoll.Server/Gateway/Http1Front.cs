@@ -1,0 +1,467 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Atoll.Server.Gateway;
+
+/// <summary>
+/// The gateway's own HTTP/1.1 server for forwarded requests, in front of Kestrel on the same port (a Kestrel
+/// connection middleware). It looks at each request head before Kestrel does: a plain forwarded request
+/// (<see cref="Http1RequestHead"/>) is answered here, straight from the connection's pipes, without Kestrel's
+/// request parsing, HttpContext and response machinery, which cost more CPU per request than the forwarding itself
+/// (bench/results/gateway-rawproxy-2026-11-30.md). The first request that is anything else gets the connection
+/// handed to Kestrel with its bytes untouched, and Kestrel serves it and the rest of the connection as usual: the
+/// control API, HTTP/2, TLS and every protocol error stay Kestrel's.
+/// <para>
+/// Kestrel's limits apply: head size and header count (a larger head goes to Kestrel, which refuses it), the
+/// keep-alive timeout between requests, and the request-headers timeout as the longest silence inside a request.
+/// A server shutting down closes idle connections at once and busy ones after their answer.
+/// </para>
+/// </summary>
+internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions> options, IOptions<KestrelServerOptions> kestrel, ILogger<Http1Front> logger)
+{
+    /// <summary>Reads of one head before it goes to Kestrel instead: clients send a head in one or two segments.</summary>
+    private const int MaxHeadReads = 4;
+
+    private readonly bool inlineIo = options.Value.InlineIo;
+    private readonly long maxBody = options.Value.MaxBodyBytes;
+    private readonly int maxHead = kestrel.Value.Limits.MaxRequestLineSize + kestrel.Value.Limits.MaxRequestHeadersTotalSize;
+    private readonly int maxHeaders = kestrel.Value.Limits.MaxRequestHeaderCount;
+    private readonly TimeSpan keepAlive = kestrel.Value.Limits.KeepAliveTimeout;
+    private readonly TimeSpan silence = kestrel.Value.Limits.RequestHeadersTimeout;
+
+    /// <summary>Serves <paramref name="connection"/> until it closes, or until a request for Kestrel arrives.</summary>
+    public async Task ServeAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        try
+        {
+            await ServeRequestsAsync(connection, next).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException or OperationCanceledException)
+        {
+            // The client reset or left: the connection just ends, as Kestrel's own do, without an error in the log.
+        }
+    }
+
+    private async Task ServeRequestsAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
+        var input = connection.Transport.Input;
+        using var client = new FrontClient(connection);
+        using var reading = new ReadTimer(input, connection.Features.Get<IConnectionLifetimeNotificationFeature>());
+        var inline = false;
+        while (true)
+        {
+            ReadResult read;
+            var idle = true;
+            HeadVerdict verdict;
+            Http1RequestHead head;
+            for (var reads = 1; ; reads++)
+            {
+                read = await reading.ReadAsync(idle ? keepAlive : silence).ConfigureAwait(false);
+                if (reading.TimedOut || (read.IsCanceled && idle) || (read.IsCompleted && read.Buffer.IsEmpty))
+                {
+                    return;
+                }
+                verdict = Http1RequestHead.Parse(read.Buffer, maxHead, maxHeaders, client.Authorization, out head);
+                if (verdict != HeadVerdict.NeedMore)
+                {
+                    break;
+                }
+                if (reads == MaxHeadReads)
+                {
+                    // A head that trickles in is Kestrel's to parse as it comes, not re-parsed here on every read.
+                    verdict = HeadVerdict.NotMine;
+                    break;
+                }
+                if (read.IsCompleted)
+                {
+                    return; // the client left halfway through a head
+                }
+                input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                idle = false;
+            }
+            if (verdict == HeadVerdict.NotMine || head.ContentLength > maxBody)
+            {
+                // Kestrel takes over: nothing consumed, nothing examined. Its requests may block (the store, uploads):
+                // off the event thread first, and the socket back to the runtime's default.
+                input.AdvanceTo(read.Buffer.Start);
+                if (inline && socket is not null)
+                {
+                    InlineIo.TrySet(socket, inline: false);
+                }
+                await InlineIo.LeaveEventThreadAsync().ConfigureAwait(false);
+                await next(connection).ConfigureAwait(false);
+                return;
+            }
+            if (!inline && inlineIo && socket is not null)
+            {
+                inline = InlineIo.TrySet(socket, inline: true);
+            }
+
+            var body = await ReadBodyAsync(reading, read, head).ConfigureAwait(false);
+            if (body is null)
+            {
+                return; // the client left or went silent before its body was complete
+            }
+            client.Begin(head.Authorization, head.KeepAlive && !reading.CloseRequested);
+            try
+            {
+                await handler.HandleAsync(client, head.Route, head.Path, body).ConfigureAwait(false);
+            }
+            catch (Exception) when (client.Aborted.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Gateway request on connection {Connection} failed", connection.ConnectionId);
+                await client.FailAsync().ConfigureAwait(false);
+                return;
+            }
+            if (!client.KeepAlive || client.Aborted.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The body after the head, copied out of the pipe as it arrives (a body larger than the pipe's pause threshold
+    /// cannot wait in it whole), or null when the connection ends before it is complete.
+    /// </summary>
+    private async Task<byte[]?> ReadBodyAsync(ReadTimer reading, ReadResult read, Http1RequestHead head)
+    {
+        var input = reading.Input;
+        var body = new byte[head.ContentLength];
+        var rest = read.Buffer.Slice(head.HeadLength);
+        var got = 0;
+        while (true)
+        {
+            var take = (int)Math.Min(rest.Length, body.Length - got);
+            rest.Slice(0, take).CopyTo(body.AsSpan(got));
+            got += take;
+            input.AdvanceTo(rest.GetPosition(take));
+            if (got == body.Length)
+            {
+                return body;
+            }
+            if (read.IsCompleted)
+            {
+                return null;
+            }
+            read = await reading.ReadAsync(silence).ConfigureAwait(false);
+            if (reading.TimedOut)
+            {
+                return null;
+            }
+            rest = read.Buffer;
+        }
+    }
+
+    /// <summary>
+    /// Reads with a deadline: a timer cancels the pending read when it passes, and so does a server that asks its
+    /// connections to close (<see cref="CloseRequested"/>), so an idle keep-alive connection does not hold up shutdown.
+    /// </summary>
+    private sealed class ReadTimer : IDisposable
+    {
+        private readonly ITimer timer;
+        private readonly CancellationTokenRegistration closing;
+        private volatile bool timedOut;
+        private volatile bool closeRequested;
+
+        public ReadTimer(PipeReader input, IConnectionLifetimeNotificationFeature? lifetime)
+        {
+            Input = input;
+            timer = TimeProvider.System.CreateTimer(static s => ((ReadTimer)s!).Expire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            if (lifetime is not null)
+            {
+                closing = lifetime.ConnectionClosedRequested.UnsafeRegister(static s =>
+                {
+                    var self = (ReadTimer)s!;
+                    self.closeRequested = true;
+                    self.Input.CancelPendingRead();
+                }, this);
+            }
+        }
+
+        public PipeReader Input { get; }
+
+        public bool TimedOut => timedOut;
+
+        public bool CloseRequested => closeRequested;
+
+        public async ValueTask<ReadResult> ReadAsync(TimeSpan deadline)
+        {
+            timer.Change(deadline, Timeout.InfiniteTimeSpan);
+            try
+            {
+                return await Input.ReadAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        private void Expire()
+        {
+            timedOut = true;
+            Input.CancelPendingRead();
+        }
+
+        public void Dispose()
+        {
+            timer.Dispose();
+            closing.Dispose();
+        }
+    }
+
+    /// <summary>The answering side of the front: writes HTTP/1.1 responses into the connection's output pipe.</summary>
+    private sealed class FrontClient : GatewayClient, IDisposable
+    {
+        private static readonly ConcurrentDictionary<int, byte[]> StatusLines = new();
+        private static readonly byte[][] KeptHeaderPrefixes = [.. Http1Connection.KeptHeaders.Select(h => Encoding.ASCII.GetBytes(h + ": "))];
+        private static DateLine date = new(0, []);
+
+        private readonly ConnectionContext connection;
+        private readonly PipeWriter output;
+        private readonly CancellationTokenSource gone = new();
+        private readonly CancellationTokenRegistration closed;
+        private string authorization = "";
+        private bool keepAlive;
+        private bool started;
+
+        public FrontClient(ConnectionContext connection)
+        {
+            this.connection = connection;
+            output = connection.Transport.Output;
+            closed = connection.ConnectionClosed.UnsafeRegister(static s => ((FrontClient)s!).Gone(), this);
+        }
+
+        public override string Authorization => authorization;
+
+        public override CancellationToken Aborted => gone.Token;
+
+        public bool KeepAlive => keepAlive;
+
+        public void Begin(string authorization, bool keepAlive)
+        {
+            this.authorization = authorization;
+            this.keepAlive = keepAlive;
+            started = false;
+        }
+
+        protected override Task WriteErrorJsonAsync(int status, string json, int? retryAfterSeconds)
+        {
+            WriteHead(status, "application/json", null, null, Encoding.UTF8.GetByteCount(json), retryAfterSeconds);
+            Put(json, Encoding.UTF8);
+            return FlushAsync();
+        }
+
+        public override Task WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body)
+        {
+            WriteHead(answer.Status, answer.ContentType, answer, endpoint, body.Length);
+            output.Write(body.Span);
+            return FlushAsync();
+        }
+
+        public override Task StartStreamAsync(Http1Connection answer, string endpoint)
+        {
+            WriteHead(answer.Status, answer.ContentType, answer, endpoint, null);
+            return FlushAsync();
+        }
+
+        public override Task WriteStreamAsync(ReadOnlyMemory<byte> piece)
+        {
+            if (piece.IsEmpty)
+            {
+                return Task.CompletedTask; // an empty chunk would end the stream
+            }
+            var size = output.GetSpan(16);
+            Utf8Formatter.TryFormat(piece.Length, size, out var n, new StandardFormat('x'));
+            "\r\n"u8.CopyTo(size[n..]);
+            output.Advance(n + 2);
+            output.Write(piece.Span);
+            output.Write("\r\n"u8);
+            return FlushAsync();
+        }
+
+        public override Task EndStreamAsync()
+        {
+            output.Write("0\r\n\r\n"u8);
+            return FlushAsync();
+        }
+
+        public override void Abort()
+        {
+            keepAlive = false;
+            connection.Abort(new ConnectionAbortedException("The gateway cut the connection after a failed stream."));
+            Gone();
+        }
+
+        /// <summary>After an unexpected error: a 500 in OpenAI's shape if nothing was sent yet, else the connection is cut.</summary>
+        public async Task FailAsync()
+        {
+            keepAlive = false;
+            if (started)
+            {
+                Abort();
+                return;
+            }
+            try
+            {
+                await WriteErrorAsync(500, "The gateway failed on this request; see the server log.", "server_error").ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        public void Dispose()
+        {
+            closed.Dispose();
+            gone.Dispose();
+        }
+
+        private void Gone()
+        {
+            try
+            {
+                gone.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        /// <summary>Status line and headers; a null <paramref name="length"/> means a chunked stream.</summary>
+        private void WriteHead(int status, string? contentType, Http1Connection? answer, string? endpoint, long? length, int? retryAfterSeconds = null)
+        {
+            started = true;
+            output.Write(StatusLines.GetOrAdd(status, static s => Encoding.ASCII.GetBytes($"HTTP/1.1 {s} {ReasonPhrases.GetReasonPhrase(s)}\r\n")));
+            output.Write(DateLine.Now());
+            if (contentType is not null)
+            {
+                output.Write("Content-Type: "u8);
+                Put(Safe(contentType), Encoding.Latin1);
+                output.Write("\r\n"u8);
+            }
+            if (answer is not null)
+            {
+                var kept = answer.Kept;
+                for (var i = 0; i < kept.Length; i++)
+                {
+                    if (kept[i] is { } value)
+                    {
+                        output.Write(KeptHeaderPrefixes[i]);
+                        Put(Safe(value), Encoding.Latin1);
+                        output.Write("\r\n"u8);
+                    }
+                }
+            }
+            if (endpoint is not null)
+            {
+                output.Write("x-atoll-endpoint: "u8);
+                Put(Safe(endpoint), Encoding.Latin1);
+                output.Write("\r\n"u8);
+            }
+            if (retryAfterSeconds is { } seconds)
+            {
+                output.Write("Retry-After: "u8);
+                PutNumber(seconds);
+                output.Write("\r\n"u8);
+            }
+            if (length is { } n)
+            {
+                output.Write("Content-Length: "u8);
+                PutNumber(n);
+                output.Write("\r\n"u8);
+            }
+            else
+            {
+                output.Write("Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"u8);
+            }
+            if (!keepAlive)
+            {
+                output.Write("Connection: close\r\n"u8);
+            }
+            output.Write("\r\n"u8);
+        }
+
+        private void Put(string text, Encoding encoding)
+        {
+            var span = output.GetSpan(encoding.GetMaxByteCount(text.Length));
+            output.Advance(encoding.GetBytes(text, span));
+        }
+
+        private void PutNumber(long number)
+        {
+            var span = output.GetSpan(20);
+            Utf8Formatter.TryFormat(number, span, out var n);
+            output.Advance(n);
+        }
+
+        private async Task FlushAsync()
+        {
+            FlushResult result;
+            try
+            {
+                result = await output.FlushAsync(gone.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                result = new FlushResult(isCanceled: false, isCompleted: true);
+            }
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                Gone();
+                throw new OperationCanceledException("The client is gone.", gone.Token);
+            }
+        }
+
+        /// <summary>Header value characters a response may carry; anything else (CR, LF, other controls) is replaced.</summary>
+        private static string Safe(string value)
+        {
+            foreach (var c in value)
+            {
+                if (c is < ' ' and not '\t' or '\x7f')
+                {
+                    return string.Create(value.Length, value, static (span, v) =>
+                    {
+                        for (var i = 0; i < v.Length; i++)
+                        {
+                            span[i] = v[i] is < ' ' and not '\t' or '\x7f' ? '?' : v[i];
+                        }
+                    });
+                }
+            }
+            return value;
+        }
+
+        /// <summary>The Date header line, made once a second.</summary>
+        private sealed record DateLine(long Second, byte[] Line)
+        {
+            public static byte[] Now()
+            {
+                var now = DateTimeOffset.UtcNow;
+                var second = now.ToUnixTimeSeconds();
+                var current = date;
+                if (current.Second != second)
+                {
+                    current = new DateLine(second, Encoding.ASCII.GetBytes($"Date: {now:r}\r\n"));
+                    date = current;
+                }
+                return current.Line;
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Atoll.Testing.Processes;
+
+namespace Atoll.System.Tests.Gateway;
+
+/// <summary>
+/// The gateway's own HTTP/1.1 front (Gateway/Http1Front.cs) over a bare socket: what HttpClient never sends
+/// (pipelining, a head in pieces) and what it hides (who answered, the connection closing). Kestrel answers with a
+/// <c>Server: Kestrel</c> header and the front without one, which tells the two apart from outside.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class Http1FrontTests(SharedGatewayFixture shared)
+{
+    [Fact]
+    public async Task Pipelined_requests_on_one_connection_are_answered_in_order_by_the_front()
+    {
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        await connection.SendAsync(Post(Body("first", 1)) + Post(Body("second", 2)) + Post(Body("third", 3)));
+        for (var tokens = 1; tokens <= 3; tokens++)
+        {
+            var (status, head, body) = await connection.ReadAnswerAsync();
+            Chat.AssertComplete(status, body, tokens);
+            Assert.DoesNotContain("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("x-atoll-endpoint: ", head, StringComparison.Ordinal);
+            Assert.Matches(@"\r\nDate: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT(\r\n|$)", head);
+        }
+    }
+
+    [Fact]
+    public async Task A_request_that_arrives_in_pieces_is_served()
+    {
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        var request = Post(Body("slowly", 2));
+        var cuts = new[] { 0, 5, 30, request.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 2, request.Length - 7, request.Length };
+        for (var i = 1; i < cuts.Length; i++)
+        {
+            await connection.SendAsync(request[cuts[i - 1]..cuts[i]]);
+            await Task.Delay(150);
+        }
+        var (status, head, body) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, body, 2);
+        Assert.DoesNotContain("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Connection_close_is_honoured_after_the_answer()
+    {
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        await connection.SendAsync(Post(Body("bye", 1), "Connection: close\r\n"));
+        var (status, head, body) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, body, 1);
+        Assert.Contains("\r\nConnection: close", head, StringComparison.OrdinalIgnoreCase);
+        Assert.True(await connection.ClosedByServerAsync(TimeSpan.FromSeconds(10)), "the server kept the connection open after Connection: close");
+    }
+
+    [Fact]
+    public async Task Errors_from_the_front_are_in_OpenAI_shape_and_keep_the_connection()
+    {
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        await connection.SendAsync(Post("{\"model\":", bearer: null) + Post("{\"model\":\"m\"}") + Post(Body("after", 1)));
+        var (status, head, body) = await connection.ReadAnswerAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Contains("Content-Type: application/json", head, StringComparison.OrdinalIgnoreCase);
+        Chat.AssertOpenAiErrorJson(body, "invalid_api_key");
+        (status, _, body) = await connection.ReadAnswerAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Chat.AssertOpenAiErrorJson(body, param: "messages");
+        (status, _, body) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, body, 1);
+    }
+
+    [Fact]
+    public async Task Requests_the_front_does_not_serve_go_to_Kestrel_with_their_bytes_intact()
+    {
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        // A query string is not the front's: Kestrel (with its Server header) serves it, then keeps the connection.
+        var body = Body("via kestrel", 2);
+        await connection.SendAsync(Post(body).Replace("/v1/chat/completions ", "/v1/chat/completions?x=1 ", StringComparison.Ordinal) + Post(Body("next", 1)));
+        var (status, head, answer) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, answer, 2);
+        Assert.Contains("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
+        (status, head, answer) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, answer, 1);
+        Assert.Contains("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Server_with_the_front_off_serves_forwarded_requests_through_Kestrel()
+    {
+        using var dir = new TempDirectory("front-off");
+        await using var server = await GatewayServer.StartAsync(dir.Combine("server"), shared.Sims.Take(1).ToList(), "--http1-front", "false");
+        using var connection = await RawConnection.OpenAsync(server.Port);
+        await connection.SendAsync(Post(Body("kestrel only", 2), bearer: server.AdminToken));
+        var (status, head, body) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, body, 2);
+        Assert.Contains("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Server_stops_at_once_while_a_client_holds_an_idle_keep_alive_connection()
+    {
+        using var dir = new TempDirectory("front-stop");
+        var server = await GatewayServer.StartAsync(dir.Combine("server"), shared.Sims.Take(1).ToList());
+        await using (server)
+        {
+            using var connection = await RawConnection.OpenAsync(server.Port);
+            await connection.SendAsync(Post(Body("then idle", 1), bearer: server.AdminToken));
+            var (status, _, body) = await connection.ReadAnswerAsync();
+            Chat.AssertComplete(status, body, 1);
+
+            var stopping = global::System.Diagnostics.Stopwatch.StartNew();
+            server.Process.SendSignal(Signals.Terminate);
+            Assert.Equal(0, await server.Process.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+            // Kestrel's keep-alive timeout is 130 s and the host's shutdown timeout 30 s: an idle connection the
+            // front did not close on request would hold the exit up for one of them.
+            Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"the server took {stopping.Elapsed.TotalSeconds:0.0}s to stop");
+            Assert.True(await connection.ClosedByServerAsync(TimeSpan.FromSeconds(5)), "the idle connection was not closed");
+        }
+    }
+
+    private string Post(string body, string extraHeaders = "", string? bearer = "") =>
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + (bearer is null ? "" : $"Authorization: Bearer {(bearer.Length > 0 ? bearer : shared.Server.AdminToken)}\r\n")
+        + $"Content-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n{extraHeaders}\r\n{body}";
+
+    private static string Body(string prompt, int maxTokens) => JsonSerializer.Serialize(Chat.Request(prompt, maxTokens));
+
+    /// <summary>A bare HTTP/1.1 client connection that reads Content-Length answers one at a time.</summary>
+    private sealed class RawConnection : IDisposable
+    {
+        private readonly Socket socket;
+        private readonly List<byte> pending = [];
+
+        private RawConnection(Socket socket) => this.socket = socket;
+
+        public static async Task<RawConnection> OpenAsync(int port)
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(IPAddress.Loopback, port);
+            return new RawConnection(socket);
+        }
+
+        public async Task SendAsync(string text) => await socket.SendAsync(Encoding.UTF8.GetBytes(text));
+
+        public async Task<(HttpStatusCode Status, string Head, string Body)> ReadAnswerAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            int headEnd;
+            while ((headEnd = IndexOf(pending, "\r\n\r\n"u8)) < 0)
+            {
+                await ReceiveAsync(timeout.Token);
+            }
+            var head = Encoding.ASCII.GetString([.. pending.Take(headEnd)]);
+            var length = head.Split("\r\n").Single(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))[15..].Trim();
+            var total = headEnd + 4 + int.Parse(length, global::System.Globalization.CultureInfo.InvariantCulture);
+            while (pending.Count < total)
+            {
+                await ReceiveAsync(timeout.Token);
+            }
+            var body = Encoding.UTF8.GetString([.. pending.Skip(headEnd + 4).Take(total - headEnd - 4)]);
+            pending.RemoveRange(0, total);
+            var status = (HttpStatusCode)int.Parse(head.Split(' ', 3)[1], global::System.Globalization.CultureInfo.InvariantCulture);
+            return (status, head, body);
+        }
+
+        /// <summary>Whether the server closes the connection (end of stream or reset) within <paramref name="within"/>.</summary>
+        public async Task<bool> ClosedByServerAsync(TimeSpan within)
+        {
+            using var timeout = new CancellationTokenSource(within);
+            var buffer = new byte[4096];
+            try
+            {
+                while (await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
+                {
+                }
+                return true;
+            }
+            catch (SocketException)
+            {
+                return true;
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        public void Dispose() => socket.Dispose();
+
+        private async Task ReceiveAsync(CancellationToken ct)
+        {
+            var buffer = new byte[16 * 1024];
+            var n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct);
+            if (n == 0)
+            {
+                throw new IOException($"the server closed the connection; unread: [{Encoding.UTF8.GetString([.. pending])}]");
+            }
+            pending.AddRange(buffer.AsSpan(0, n));
+        }
+
+        private static int IndexOf(List<byte> bytes, ReadOnlySpan<byte> value)
+        {
+            for (var i = 0; i + value.Length <= bytes.Count; i++)
+            {
+                var match = true;
+                for (var j = 0; j < value.Length && match; j++)
+                {
+                    match = bytes[i + j] == value[j];
+                }
+                if (match)
+                {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
+}
