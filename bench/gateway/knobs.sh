@@ -3,15 +3,17 @@
 # front of one sim, measured in interleaved wrk rounds (noise on this shared machine lands on single runs, so
 # compare the per-round differences, not one run).
 #   bench/gateway/knobs.sh VARIANT...      VARIANT is direct, nginx, or NAME=ENV where ENV is "VAR=VALUE;VAR=VALUE"
+#   (ARGS=... in ENV adds arguments to `atoll server` instead of setting a variable)
 #   e.g. bench/gateway/knobs.sh direct "one=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1" "two=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=2" nginx
+#        bench/gateway/knobs.sh direct "front=" "kestrel=ARGS=--http1-front false" nginx
 # Env: KNOBS_TTFT (sim ms, 50: section 1a's latency setting; 5 saturates the CPU as in 1b), KNOBS_ROUNDS (5),
 #   KNOBS_DURATION (s per run, 15), KNOBS_WARM (s per variant, 20), KNOBS_CONNECTIONS (64).
-# Prints one line per run, then per variant the medians and, when direct is a variant, the median of the per-round
+# Prints one line per run (with the proxy's CPU ms per request), then per variant the medians and, when direct is a variant, the median of the per-round
 # p99 differences to direct (what run.sh reports as "p99 over direct").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-[ $# -gt 0 ] || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 TTFT=${KNOBS_TTFT:-50}; ROUNDS=${KNOBS_ROUNDS:-5}; DURATION=${KNOBS_DURATION:-15}; WARM=${KNOBS_WARM:-20}; CONNS=${KNOBS_CONNECTIONS:-64}
 MODEL=bench-model
 for tool in wrk nginx python3; do command -v $tool >/dev/null || { echo "knobs.sh: $tool is needed" >&2; exit 1; }; done
@@ -34,24 +36,28 @@ sim_port=$(freeport)
 pids+=($!)
 until_ok curl -fsS "http://127.0.0.1:$sim_port/health"
 
-declare -A url token
+declare -A url token proc
 names=()
 for v in "$@"; do
   name=${v%%=*}
   names+=("$name")
-  token[$name]=none
+  token[$name]=none; proc[$name]=
   case $v in
     direct) url[$name]=http://127.0.0.1:$sim_port ;;
     nginx)
       port=$(freeport)
       start_nginx "$tmp/ng" "$port" "$sim_port"
-      pids+=($!); url[$name]=http://127.0.0.1:$port ;;
+      pids+=($!); proc[$name]=$!; url[$name]=http://127.0.0.1:$port ;;
     *=*)
-      IFS=';' read -r -a envs <<<"${v#*=}"
+      IFS=';' read -r -a settings <<<"${v#*=}"
+      envs=(); args=()
+      for e in "${settings[@]}"; do
+        case $e in ARGS=*) read -r -a args <<<"${e#ARGS=}" ;; *) envs+=("$e") ;; esac
+      done
       port=$(freeport)
       env "${envs[@]}" "$bin/atoll" server --listen "http://127.0.0.1:$port" --data "$tmp/$name" \
-        --endpoint "$MODEL=http://127.0.0.1:$sim_port" --endpoint-capacity 256 >"$tmp/$name.log" 2>&1 &
-      pids+=($!)
+        --endpoint "$MODEL=http://127.0.0.1:$sim_port" --endpoint-capacity 256 "${args[@]}" >"$tmp/$name.log" 2>&1 &
+      pids+=($!); proc[$name]=$!
       until_ok test -s "$tmp/$name/admin.token"
       token[$name]=$(cat "$tmp/$name/admin.token"); url[$name]=http://127.0.0.1:$port ;;
     *) echo "knobs.sh: unknown variant '$v' (direct, nginx or NAME=ENV)" >&2; exit 2 ;;
@@ -65,8 +71,14 @@ for name in "${names[@]}"; do run "$name" "$WARM" >/dev/null 2>&1 || true; done
 echo "sim --ttft $TTFT, wrk -t2 -c$CONNS, $ROUNDS rounds of ${DURATION}s after ${WARM}s of warm-up each"
 for r in $(seq "$ROUNDS"); do
   for name in "${names[@]}"; do
+    t0=0; [ -n "${proc[$name]}" ] && t0=$(ticks "${proc[$name]}")
     line=$(run "$name" "$DURATION" | grep '^BENCH ') || { echo "wrk against $name printed no summary" >&2; exit 1; }
-    echo "round=$r variant=$name ${line#BENCH }" | tee -a "$tmp/runs.txt"
+    cpu=-1
+    if [ -n "${proc[$name]}" ]; then
+      t1=$(ticks "${proc[$name]}"); req=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
+      cpu=$(awk -v a="$t0" -v b="$t1" -v n="$req" -v hz="$HZ" 'BEGIN { printf "%.4f", (b - a) * 1000 / hz / n }')
+    fi
+    echo "round=$r variant=$name cpu_ms_per_req=$cpu ${line#BENCH }" | tee -a "$tmp/runs.txt"
   done
 done
 python3 - "$tmp/runs.txt" "${names[@]}" <<'PY'
@@ -79,6 +91,8 @@ for v in names:
     mine = [x for x in rows if x["variant"] == v]
     med = lambda k: statistics.median(float(x[k]) for x in mine)
     line = f"{v:>10}: rps {med('rps'):8.1f}  p50 {med('p50_ms'):7.3f} ms  p99 {med('p99_ms'):7.3f} ms  errors {sum(int(x['status']) + int(x['timeout']) for x in mine)}"
+    if med("cpu_ms_per_req") >= 0:
+        line += f"  cpu {med('cpu_ms_per_req'):.4f} ms/req"
     if "direct" in names and v != "direct":
         diffs = [get(r, v, "p99_ms") - get(r, "direct", "p99_ms") for r in rounds]
         line += f"  p99 over direct {statistics.median(diffs):+.2f} ms (rounds: {' '.join(f'{d:+.2f}' for d in diffs)})"

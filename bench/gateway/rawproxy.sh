@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What Kestrel costs the gateway: the same wrk load, in interleaved rounds, against one sim directly, through Atoll,
-# through rawproxy (bench/gateway/rawproxy: the least a .NET proxy does per forwarded request, on raw sockets, no
-# Kestrel) and through nginx. Prints requests/s, p50, p99 and the proxy's CPU time per request for every run.
+# through rawproxy (bench/gateway/rawproxy: the least a .NET proxy does per forwarded request) in its three forms
+# (rawproxy: raw sockets, no Kestrel; conn: a Kestrel connection middleware; http: a Kestrel app) and through nginx.
+# Prints requests/s, p50, p99 and the proxy's CPU time per request for every run.
 #   bench/gateway/rawproxy.sh
 # Env: RAW_TTFT (sim ms, 5: CPU-saturated as section 1b; 50 is section 1a's latency setting), RAW_ROUNDS (3),
-#   RAW_DURATION (s per run, 10), RAW_WARM (s per target, 20).
+#   RAW_DURATION (s per run, 10), RAW_WARM (s per target, 20), RAW_TARGETS (default "direct atoll rawproxy conn http nginx").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -34,6 +35,11 @@ until_ok curl -fsS "http://127.0.0.1:$sim_port/health"
 atoll_pid=$!; pids+=($atoll_pid)
 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$tmp/rawproxy/rawproxy" "$raw_port" "$sim_port" >"$tmp/rawproxy.log" 2>&1 &
 raw_pid=$!; pids+=($raw_pid)
+conn_port=$(freeport); http_port=$(freeport)
+RAW_MODE=conn DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$tmp/rawproxy/rawproxy" "$conn_port" "$sim_port" >"$tmp/conn.log" 2>&1 &
+conn_pid=$!; pids+=($conn_pid)
+RAW_MODE=http DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$tmp/rawproxy/rawproxy" "$http_port" "$sim_port" >"$tmp/http.log" 2>&1 &
+http_pid=$!; pids+=($http_pid)
 start_nginx "$tmp/ng" "$nginx_port" "$sim_port"
 nginx_pid=$!; pids+=($nginx_pid)
 until_ok test -s "$tmp/atoll/admin.token"
@@ -46,7 +52,9 @@ url[atoll]=http://127.0.0.1:$atoll_port; auth[atoll]=$token; procs[atoll]=$atoll
 url[rawproxy]=http://127.0.0.1:$raw_port; auth[rawproxy]=none; procs[rawproxy]=$raw_pid
 url[nginx]=http://127.0.0.1:$nginx_port; auth[nginx]=none
 procs[nginx]=$nginx_pid
-targets=(direct atoll rawproxy nginx)
+url[conn]=http://127.0.0.1:$conn_port; auth[conn]=none; procs[conn]=$conn_pid
+url[http]=http://127.0.0.1:$http_port; auth[http]=none; procs[http]=$http_pid
+targets=(${RAW_TARGETS:-direct atoll rawproxy conn http nginx})
 run() { BENCH_AUTH=${auth[$1]} BENCH_MODEL=bench-model wrk -t2 -c64 -d"$2s" --timeout 10s --latency -s "$here/chat.lua" "${url[$1]}/v1/chat/completions"; }
 for k in "${targets[@]}"; do run "$k" "$WARM" >/dev/null 2>&1 || true; done
 echo "sim --ttft $TTFT, wrk -t2 -c64, $ROUNDS rounds of ${DURATION}s after ${WARM}s of warm-up each"

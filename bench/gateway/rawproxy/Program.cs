@@ -2,19 +2,44 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Buffers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 
-// A benchmark experiment, not Atoll: the least a .NET proxy can do per forwarded chat request without Kestrel.
-// HTTP/1.1 keep-alive on raw sockets, Content-Length bodies only, one upstream connection per client connection,
+// A benchmark experiment, not Atoll: the least a .NET proxy can do per forwarded chat request, in three forms.
+// HTTP/1.1 keep-alive, Content-Length bodies only, one upstream connection (raw socket) per client connection,
 // the model read from the JSON body (as the gateway does), no auth, picking, retries or metrics. Run it with
 // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (continuations on the event threads, as the gateway's InlineIo).
 //   rawproxy LISTEN-PORT UPSTREAM-PORT        (both on 127.0.0.1; bench/gateway/rawproxy.sh runs it)
+// RAW_MODE: raw (default) serves clients on raw sockets, no Kestrel; conn serves them as a Kestrel connection
+// middleware on Kestrel's transport pipes (as Atoll's Http1Front does); http is a Kestrel app (app.Run) with
+// Kestrel's HTTP/1.1 parsing and HttpContext.
 if (args.Length != 2)
 {
     Console.Error.WriteLine("usage: rawproxy LISTEN-PORT UPSTREAM-PORT");
     return 2;
 }
+var mode = Environment.GetEnvironmentVariable("RAW_MODE") ?? "raw";
 var listenPort = int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture);
 var up = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+if (mode != "raw")
+{
+    var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+    builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+    builder.Logging.ClearProviders();
+    builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, listenPort, lo =>
+    {
+        if (mode == "conn") lo.Use(next => ctx => ServePipe(ctx, up));
+    }));
+    var app = builder.Build();
+    app.Run(ctx => ServeHttp(ctx, up));
+    Console.WriteLine("listening " + mode);
+    await app.RunAsync();
+    return 0;
+}
 var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
 listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
 listener.Bind(new IPEndPoint(IPAddress.Loopback, listenPort));
@@ -116,4 +141,114 @@ static async Task Serve(Socket client, IPEndPoint up)
     }
     catch (Exception e) when (e is SocketException or IOException) { }
     finally { client.Dispose(); upstream.Dispose(); }
+}
+
+static string? Model(ReadOnlySpan<byte> body)
+{
+    var reader = new Utf8JsonReader(body);
+    string? model = null;
+    while (reader.Read())
+    {
+        if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("model"u8))
+        {
+            reader.Read(); model = reader.GetString();
+        }
+    }
+    return model;
+}
+
+static async Task<(byte[] buf, int start, int len)> Exchange(Socket upstream, byte[] ubuf, byte[] outb, ReadOnlyMemory<byte> body, int[] ulenBox)
+{
+    var head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "u8;
+    head.CopyTo(outb);
+    var o = head.Length;
+    o += Encoding.ASCII.GetBytes(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), outb.AsSpan(o));
+    "\r\n\r\n"u8.CopyTo(outb.AsSpan(o)); o += 4;
+    body.Span.CopyTo(outb.AsSpan(o)); o += body.Length;
+    await upstream.SendAsync(outb.AsMemory(0, o), SocketFlags.None);
+    var ulen = ulenBox[0];
+    int uhe;
+    while ((uhe = IndexOfHeadEnd(ubuf.AsSpan(0, ulen))) < 0)
+    {
+        var n = await upstream.ReceiveAsync(ubuf.AsMemory(ulen), SocketFlags.None);
+        if (n == 0) throw new IOException("upstream closed");
+        ulen += n;
+    }
+    var rlen = ContentLength(ubuf.AsSpan(0, uhe + 2));
+    while (ulen < uhe + 4 + rlen)
+    {
+        var n = await upstream.ReceiveAsync(ubuf.AsMemory(ulen), SocketFlags.None);
+        if (n == 0) throw new IOException("upstream closed");
+        ulen += n;
+    }
+    ulenBox[0] = ulen;
+    return (ubuf, uhe + 4, rlen);
+}
+
+static void Consume(byte[] ubuf, int[] ulenBox, int used)
+{
+    Buffer.BlockCopy(ubuf, used, ubuf, 0, ulenBox[0] - used); ulenBox[0] -= used;
+}
+
+static async Task ServePipe(ConnectionContext ctx, IPEndPoint up)
+{
+    var input = ctx.Transport.Input; var output = ctx.Transport.Output;
+    using var upstream = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+    await upstream.ConnectAsync(up);
+    var ubuf = new byte[16384]; var ulenBox = new int[1];
+    var outb = new byte[16384]; var body = new byte[16384];
+    try
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync();
+            var buf = result.Buffer;
+            var span = buf.IsSingleSegment ? buf.FirstSpan : buf.ToArray();
+            var headEnd = IndexOfHeadEnd(span);
+            int blen = headEnd < 0 ? 0 : ContentLength(span[..(headEnd + 2)]);
+            if (headEnd < 0 || span.Length < headEnd + 4 + blen)
+            {
+                if (result.IsCompleted) return;
+                input.AdvanceTo(buf.Start, buf.End);
+                continue;
+            }
+            span.Slice(headEnd + 4, blen).CopyTo(body);
+            input.AdvanceTo(buf.GetPosition(headEnd + 4 + blen));
+            if (Model(body.AsSpan(0, blen)) is null) throw new InvalidOperationException("no model");
+            var (ub, start, rlen) = await Exchange(upstream, ubuf, outb, body.AsMemory(0, blen), ulenBox);
+            var rhead = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nx-atoll-endpoint: sim-1\r\nContent-Length: "u8;
+            var dst = output.GetSpan(rhead.Length + 32 + rlen);
+            rhead.CopyTo(dst); var o = rhead.Length;
+            o += Encoding.ASCII.GetBytes(rlen.ToString(System.Globalization.CultureInfo.InvariantCulture), dst[o..]);
+            "\r\n\r\n"u8.CopyTo(dst[o..]); o += 4;
+            ub.AsSpan(start, rlen).CopyTo(dst[o..]); o += rlen;
+            output.Advance(o);
+            Consume(ubuf, ulenBox, start + rlen);
+            await output.FlushAsync();
+        }
+    }
+    catch (Exception e) when (e is SocketException or IOException or ConnectionResetException) { }
+}
+
+static async Task ServeHttp(HttpContext ctx, IPEndPoint up)
+{
+    var items = ctx.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()!.Items;
+    if (!items.TryGetValue("up", out var state))
+    {
+        var s = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await s.ConnectAsync(up);
+        state = (s, new byte[16384], new int[1], new byte[16384]);
+        items["up"] = state;
+    }
+    var (upstream, ubuf, ulenBox, outb) = ((Socket, byte[], int[], byte[]))state!;
+    var len = (int)ctx.Request.ContentLength!.Value;
+    var body = new byte[len];
+    await ctx.Request.Body.ReadExactlyAsync(body);
+    if (Model(body) is null) throw new InvalidOperationException("no model");
+    var (ub, start, rlen) = await Exchange(upstream, ubuf, outb, body, ulenBox);
+    ctx.Response.ContentType = "application/json";
+    ctx.Response.Headers["x-atoll-endpoint"] = "sim-1";
+    ctx.Response.ContentLength = rlen;
+    await ctx.Response.Body.WriteAsync(ub.AsMemory(start, rlen));
+    Consume(ubuf, ulenBox, start + rlen);
 }
