@@ -17,24 +17,24 @@ internal abstract class GatewayClient
     public abstract CancellationToken Aborted { get; }
 
     /// <summary>Answers with an error in OpenAI's shape (<see cref="OpenAiErrors"/>).</summary>
-    public Task WriteErrorAsync(int status, string message, string type, string? code = null, string? param = null, TimeSpan? retryAfter = null) =>
+    public ValueTask WriteErrorAsync(int status, string message, string type, string? code = null, string? param = null, TimeSpan? retryAfter = null) =>
         WriteErrorJsonAsync(status, OpenAiErrors.Body(message, type, code, param),
             retryAfter is { } wait ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : null);
 
     /// <summary>Answers with <paramref name="json"/>, and Retry-After when <paramref name="retryAfterSeconds"/> is set.</summary>
-    protected abstract Task WriteErrorJsonAsync(int status, string json, int? retryAfterSeconds);
+    protected abstract ValueTask WriteErrorJsonAsync(int status, string json, int? retryAfterSeconds);
 
     /// <summary>Sends a whole non-streaming answer: the upstream's status and headers, then <paramref name="body"/>.</summary>
-    public abstract Task WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body);
+    public abstract ValueTask WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body);
 
     /// <summary>Sends the head of a streamed answer (not cached, no length); <see cref="WriteStreamAsync"/> follows.</summary>
-    public abstract Task StartStreamAsync(Http1Connection answer, string endpoint);
+    public abstract ValueTask StartStreamAsync(Http1Connection answer, string endpoint);
 
     /// <summary>Sends one piece of a stream at once, never held back.</summary>
-    public abstract Task WriteStreamAsync(ReadOnlyMemory<byte> piece);
+    public abstract ValueTask WriteStreamAsync(ReadOnlyMemory<byte> piece);
 
     /// <summary>Ends a stream that completed.</summary>
-    public abstract Task EndStreamAsync();
+    public abstract ValueTask EndStreamAsync();
 
     /// <summary>Cuts the connection: the client sees a failure, never a short answer that looks complete.</summary>
     public abstract void Abort();
@@ -47,7 +47,7 @@ internal sealed class KestrelClient(HttpContext context) : GatewayClient
 
     public override CancellationToken Aborted => context.RequestAborted;
 
-    protected override Task WriteErrorJsonAsync(int status, string json, int? retryAfterSeconds)
+    protected override ValueTask WriteErrorJsonAsync(int status, string json, int? retryAfterSeconds)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
@@ -55,32 +55,32 @@ internal sealed class KestrelClient(HttpContext context) : GatewayClient
         {
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        return context.Response.WriteAsync(json, context.RequestAborted);
+        return new ValueTask(context.Response.WriteAsync(json, context.RequestAborted));
     }
 
-    public override Task WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body)
+    public override ValueTask WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body)
     {
         CopyHeaders(answer, endpoint);
         context.Response.ContentLength = body.Length;
         // Kestrel copies the bytes into its output pipe before the write completes: the buffer can go back after.
-        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+        return context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 
-    public override Task StartStreamAsync(Http1Connection answer, string endpoint)
+    public override ValueTask StartStreamAsync(Http1Connection answer, string endpoint)
     {
         CopyHeaders(answer, endpoint);
         context.Response.Headers.CacheControl = "no-cache";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        return context.Response.StartAsync(context.RequestAborted);
+        return new ValueTask(context.Response.StartAsync(context.RequestAborted));
     }
 
-    public override async Task WriteStreamAsync(ReadOnlyMemory<byte> piece)
+    public override async ValueTask WriteStreamAsync(ReadOnlyMemory<byte> piece)
     {
         await context.Response.Body.WriteAsync(piece, context.RequestAborted).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
-    public override Task EndStreamAsync() => Task.CompletedTask; // Kestrel ends the response when the request returns
+    public override ValueTask EndStreamAsync() => ValueTask.CompletedTask; // Kestrel ends the response when the request returns
 
     public override void Abort() => context.Abort();
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Atoll.Core.Routing;
 using Atoll.Server.Api;
 using Microsoft.AspNetCore.Http;
@@ -39,18 +40,15 @@ internal sealed class GatewayHandler(
         await ServeAsync(client, caller, route, path, body, started).ConfigureAwait(false);
     }
 
-    /// <summary>A request the HTTP/1.1 front (<see cref="Http1Front"/>) read, body and all, within the limit.</summary>
-    public async Task HandleAsync(GatewayClient client, GatewayRoute route, string path, byte[] body)
-    {
-        var started = Stopwatch.GetTimestamp();
-        if (await AuthenticateAsync(client).ConfigureAwait(false) is { } caller)
-        {
-            await ServeAsync(client, caller, route, path, body, started).ConfigureAwait(false);
-        }
-    }
+    /// <summary>
+    /// A request the HTTP/1.1 front (<see cref="Http1Front"/>) authenticated (<see cref="AuthenticateAsync"/>) and
+    /// then read, body and all, within the limit.
+    /// </summary>
+    public ValueTask HandleAsync(GatewayClient client, GatewayCaller caller, GatewayRoute route, string path, byte[] body) =>
+        ServeAsync(client, caller, route, path, body, Stopwatch.GetTimestamp());
 
     /// <summary>The caller, or null after answering 401.</summary>
-    private async ValueTask<GatewayCaller?> AuthenticateAsync(GatewayClient client)
+    public async ValueTask<GatewayCaller?> AuthenticateAsync(GatewayClient client)
     {
         var (caller, denied) = await auth.AuthenticateAsync(client.Authorization, client.Aborted).ConfigureAwait(false);
         if (caller is null)
@@ -60,7 +58,8 @@ internal sealed class GatewayHandler(
         return caller;
     }
 
-    private async Task ServeAsync(GatewayClient client, GatewayCaller caller, GatewayRoute route, string path, byte[] body, long started)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ServeAsync(GatewayClient client, GatewayCaller caller, GatewayRoute route, string path, byte[] body, long started)
     {
         var (request, invalid, param) = GatewayRequest.Parse(body, route);
         if (request is null)
@@ -109,7 +108,8 @@ internal sealed class GatewayHandler(
         return body;
     }
 
-    private async Task<(string? Endpoint, string Code, int Tokens)> RouteAsync(
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(string? Endpoint, string Code, int Tokens)> RouteAsync(
         GatewayClient client, GatewayRequest request, string path, byte[] body, FirstByteTimer firstByte)
     {
         var settings = options.Value;

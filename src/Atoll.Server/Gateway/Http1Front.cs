@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -23,7 +24,8 @@ namespace Atoll.Server.Gateway;
 /// <para>
 /// Kestrel's limits apply: head size and header count (a larger head goes to Kestrel, which refuses it), the
 /// keep-alive timeout between requests, and the request-headers timeout as the longest silence inside a request.
-/// A server shutting down closes idle connections at once and busy ones after their answer.
+/// The API key is checked before the body is read, so a request without one costs no body buffer. A server
+/// shutting down closes idle connections at once and busy ones after their answer.
 /// </para>
 /// </summary>
 internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions> options, IOptions<KestrelServerOptions> kestrel, ILogger<Http1Front> logger)
@@ -56,7 +58,8 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
         var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
         var input = connection.Transport.Input;
         using var client = new FrontClient(connection);
-        using var reading = new ReadTimer(input, connection.Features.Get<IConnectionLifetimeNotificationFeature>());
+        using var reading = new ReadTimer(
+            input, connection.Features.Get<IConnectionLifetimeNotificationFeature>(), connection.Features.Get<IConnectionHeartbeatFeature>());
         var inline = false;
         while (true)
         {
@@ -107,15 +110,20 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
                 inline = InlineIo.TrySet(socket, inline: true);
             }
 
-            var body = await ReadBodyAsync(reading, read, head).ConfigureAwait(false);
-            if (body is null)
-            {
-                return; // the client left or went silent before its body was complete
-            }
             client.Begin(head.Authorization, head.KeepAlive && !reading.CloseRequested);
             try
             {
-                await handler.HandleAsync(client, head.Route, head.Path, body).ConfigureAwait(false);
+                // The key first: a client without one gets its 401 and costs no buffer for its body, which is skipped.
+                var caller = await handler.AuthenticateAsync(client).ConfigureAwait(false);
+                var body = await ReadBodyAsync(reading, read, head, keep: caller is not null).ConfigureAwait(false);
+                if (body is null)
+                {
+                    return; // the client left or went silent before its body was complete
+                }
+                if (caller is not null)
+                {
+                    await handler.HandleAsync(client, caller, head.Route, head.Path, body).ConfigureAwait(false);
+                }
             }
             catch (Exception) when (client.Aborted.IsCancellationRequested)
             {
@@ -136,21 +144,26 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
 
     /// <summary>
     /// The body after the head, copied out of the pipe as it arrives (a body larger than the pipe's pause threshold
-    /// cannot wait in it whole), or null when the connection ends before it is complete.
+    /// cannot wait in it whole), or null when the connection ends before it is complete. Unless
+    /// <paramref name="keep"/>, the bytes are only passed over and the result is empty.
     /// </summary>
-    private async Task<byte[]?> ReadBodyAsync(ReadTimer reading, ReadResult read, Http1RequestHead head)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<byte[]?> ReadBodyAsync(ReadTimer reading, ReadResult read, Http1RequestHead head, bool keep)
     {
         var input = reading.Input;
-        var body = new byte[head.ContentLength];
+        var body = keep ? new byte[head.ContentLength] : [];
         var rest = read.Buffer.Slice(head.HeadLength);
-        var got = 0;
+        var got = 0L;
         while (true)
         {
-            var take = (int)Math.Min(rest.Length, body.Length - got);
-            rest.Slice(0, take).CopyTo(body.AsSpan(got));
+            var take = Math.Min(rest.Length, head.ContentLength - got);
+            if (keep)
+            {
+                rest.Slice(0, take).CopyTo(body.AsSpan((int)got));
+            }
             got += take;
             input.AdvanceTo(rest.GetPosition(take));
-            if (got == body.Length)
+            if (got == head.ContentLength)
             {
                 return body;
             }
@@ -168,20 +181,30 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
     }
 
     /// <summary>
-    /// Reads with a deadline: a timer cancels the pending read when it passes, and so does a server that asks its
-    /// connections to close (<see cref="CloseRequested"/>), so an idle keep-alive connection does not hold up shutdown.
+    /// Reads with a deadline, checked on Kestrel's once-a-second connection heartbeat (as Kestrel checks its own
+    /// timeouts), so a read costs no timer: a read still pending past its deadline is cancelled, and so is a read
+    /// when the server asks its connections to close (<see cref="CloseRequested"/>), so an idle keep-alive
+    /// connection does not hold up shutdown.
     /// </summary>
     private sealed class ReadTimer : IDisposable
     {
-        private readonly ITimer timer;
         private readonly CancellationTokenRegistration closing;
+        private readonly ITimer? fallback;
+        private long deadline = long.MaxValue;
         private volatile bool timedOut;
         private volatile bool closeRequested;
 
-        public ReadTimer(PipeReader input, IConnectionLifetimeNotificationFeature? lifetime)
+        public ReadTimer(PipeReader input, IConnectionLifetimeNotificationFeature? lifetime, IConnectionHeartbeatFeature? heartbeat)
         {
             Input = input;
-            timer = TimeProvider.System.CreateTimer(static s => ((ReadTimer)s!).Expire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            if (heartbeat is not null)
+            {
+                heartbeat.OnHeartbeat(static s => ((ReadTimer)s).Check(), this);
+            }
+            else
+            {
+                fallback = TimeProvider.System.CreateTimer(static s => ((ReadTimer)s!).Check(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+            }
             if (lifetime is not null)
             {
                 closing = lifetime.ConnectionClosedRequested.UnsafeRegister(static s =>
@@ -199,28 +222,33 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
 
         public bool CloseRequested => closeRequested;
 
-        public async ValueTask<ReadResult> ReadAsync(TimeSpan deadline)
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        public async ValueTask<ReadResult> ReadAsync(TimeSpan limit)
         {
-            timer.Change(deadline, Timeout.InfiniteTimeSpan);
+            Volatile.Write(ref deadline, Environment.TickCount64 + (long)limit.TotalMilliseconds);
             try
             {
                 return await Input.ReadAsync().ConfigureAwait(false);
             }
             finally
             {
-                timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                Volatile.Write(ref deadline, long.MaxValue);
             }
         }
 
-        private void Expire()
+        private void Check()
         {
-            timedOut = true;
-            Input.CancelPendingRead();
+            if (Environment.TickCount64 > Volatile.Read(ref deadline))
+            {
+                timedOut = true;
+                Input.CancelPendingRead();
+            }
         }
 
         public void Dispose()
         {
-            timer.Dispose();
+            Volatile.Write(ref deadline, long.MaxValue);
+            fallback?.Dispose();
             closing.Dispose();
         }
     }
@@ -260,31 +288,31 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             started = false;
         }
 
-        protected override Task WriteErrorJsonAsync(int status, string json, int? retryAfterSeconds)
+        protected override ValueTask WriteErrorJsonAsync(int status, string json, int? retryAfterSeconds)
         {
             WriteHead(status, "application/json", null, null, Encoding.UTF8.GetByteCount(json), retryAfterSeconds);
             Put(json, Encoding.UTF8);
             return FlushAsync();
         }
 
-        public override Task WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body)
+        public override ValueTask WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body)
         {
             WriteHead(answer.Status, answer.ContentType, answer, endpoint, body.Length);
             output.Write(body.Span);
             return FlushAsync();
         }
 
-        public override Task StartStreamAsync(Http1Connection answer, string endpoint)
+        public override ValueTask StartStreamAsync(Http1Connection answer, string endpoint)
         {
             WriteHead(answer.Status, answer.ContentType, answer, endpoint, null);
             return FlushAsync();
         }
 
-        public override Task WriteStreamAsync(ReadOnlyMemory<byte> piece)
+        public override ValueTask WriteStreamAsync(ReadOnlyMemory<byte> piece)
         {
             if (piece.IsEmpty)
             {
-                return Task.CompletedTask; // an empty chunk would end the stream
+                return ValueTask.CompletedTask; // an empty chunk would end the stream
             }
             var size = output.GetSpan(16);
             Utf8Formatter.TryFormat(piece.Length, size, out var n, new StandardFormat('x'));
@@ -295,7 +323,7 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             return FlushAsync();
         }
 
-        public override Task EndStreamAsync()
+        public override ValueTask EndStreamAsync()
         {
             output.Write("0\r\n\r\n"u8);
             return FlushAsync();
@@ -410,7 +438,8 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             output.Advance(n);
         }
 
-        private async Task FlushAsync()
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+        private async ValueTask FlushAsync()
         {
             FlushResult result;
             try

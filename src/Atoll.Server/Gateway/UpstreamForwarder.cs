@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Atoll.Core.Routing;
 using Microsoft.AspNetCore.Http;
@@ -19,7 +20,8 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
     /// One attempt. The request is the client's body as it came (nothing is re-serialized) with the fewest headers
     /// a model server needs; the target URL and its request head are built once per endpoint and route.
     /// </summary>
-    public async Task<AttemptResult> ForwardAsync(
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<AttemptResult> ForwardAsync(
         GatewayClient client, RoutableEndpoint endpoint, string path, byte[] body, bool stream, FirstByteTimer firstByte)
     {
         var settings = options.Value;
@@ -71,7 +73,8 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         }
     }
 
-    private async Task<AttemptResult> BufferAsync(
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptResult> BufferAsync(
         GatewayClient client, RoutableEndpoint endpoint, Http1Connection answer, CancellationTokenSource attempt, FirstByteTimer firstByte)
     {
         var settings = options.Value;
@@ -102,7 +105,8 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         }
     }
 
-    private async Task<AttemptResult> StreamAsync(GatewayClient client, RoutableEndpoint endpoint, Http1Connection answer, FirstByteTimer firstByte)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptResult> StreamAsync(GatewayClient client, RoutableEndpoint endpoint, Http1Connection answer, FirstByteTimer firstByte)
     {
         var settings = options.Value;
         await client.StartStreamAsync(answer, endpoint.Id).ConfigureAwait(false);
@@ -159,7 +163,8 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
     /// The whole answer, read before anything is sent so a broken body is retried, never a 200 with half a body.
     /// The usual small answer arrives with its head and is used where it lies, in the connection's buffer.
     /// </summary>
-    private static async Task<PooledBody> ReadBoundedAsync(Http1Connection answer, long max, CancellationToken ct)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<PooledBody> ReadBoundedAsync(Http1Connection answer, long max, CancellationToken ct)
     {
         if (answer.ContentLength > max)
         {

@@ -73,6 +73,18 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
     }
 
     [Fact]
+    public async Task A_request_without_a_key_is_refused_before_its_body_is_read_or_buffered()
+    {
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        // 8 MB announced and never sent: the answer cannot wait for the body, and no buffer is taken for it.
+        await connection.SendAsync("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 8000000\r\n\r\n{");
+        var (status, head, body) = await connection.ReadAnswerAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.DoesNotContain("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
+        Chat.AssertOpenAiErrorJson(body, "invalid_api_key");
+    }
+
+    [Fact]
     public async Task Requests_the_front_does_not_serve_go_to_Kestrel_with_their_bytes_intact()
     {
         using var connection = await RawConnection.OpenAsync(shared.Server.Port);
