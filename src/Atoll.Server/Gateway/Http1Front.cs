@@ -23,9 +23,10 @@ namespace Atoll.Server.Gateway;
 /// control API, HTTP/2, TLS and every protocol error stay Kestrel's.
 /// <para>
 /// Kestrel's limits apply: head size and header count (a larger head goes to Kestrel, which refuses it), the
-/// keep-alive timeout between requests, and the request-headers timeout as the longest silence inside a request.
-/// The API key is checked before the body is read, so a request without one costs no body buffer. A server
-/// shutting down closes idle connections at once and busy ones after their answer.
+/// keep-alive timeout between requests, the request-headers timeout as the longest silence inside a request, and
+/// the minimum request body data rate (408 below it). A client that takes no bytes of an answer for that same
+/// silence is disconnected. The API key is checked before the body is read, so a request without one costs no
+/// body buffer. A server shutting down closes idle connections at once and busy ones after their answer.
 /// </para>
 /// </summary>
 internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions> options, IOptions<KestrelServerOptions> kestrel, ILogger<Http1Front> logger)
@@ -39,6 +40,10 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
     private readonly int maxHeaders = kestrel.Value.Limits.MaxRequestHeaderCount;
     private readonly TimeSpan keepAlive = kestrel.Value.Limits.KeepAliveTimeout;
     private readonly TimeSpan silence = kestrel.Value.Limits.RequestHeadersTimeout;
+    private readonly MinDataRate? minBodyRate = kestrel.Value.Limits.MinRequestBodyDataRate;
+
+    /// <summary>A request without a valid key whose body has more than this still to come closes instead of skipping it.</summary>
+    private const int MaxSkippedBody = 64 * 1024;
 
     /// <summary>Serves <paramref name="connection"/> until it closes, or until a request for Kestrel arrives.</summary>
     public async Task ServeAsync(ConnectionContext connection, ConnectionDelegate next)
@@ -57,14 +62,15 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
     {
         var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
         var input = connection.Transport.Input;
-        using var client = new FrontClient(connection);
-        using var reading = new ReadTimer(
-            input, connection.Features.Get<IConnectionLifetimeNotificationFeature>(), connection.Features.Get<IConnectionHeartbeatFeature>());
+        using var reading = new Deadlines(
+            connection, connection.Features.Get<IConnectionLifetimeNotificationFeature>(), connection.Features.Get<IConnectionHeartbeatFeature>(), silence);
+        using var client = new FrontClient(connection, reading);
         var inline = false;
         while (true)
         {
             ReadResult read;
             var idle = true;
+            var examined = default(SequencePosition); // end of what a read that needed more bytes passed over
             HeadVerdict verdict;
             Http1RequestHead head;
             for (var reads = 1; ; reads++)
@@ -90,13 +96,26 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
                     return; // the client left halfway through a head
                 }
                 input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                examined = read.Buffer.End;
                 idle = false;
             }
             if (verdict == HeadVerdict.NotMine || head.ContentLength > maxBody)
             {
-                // Kestrel takes over: nothing consumed, nothing examined. Its requests may block (the store, uploads):
-                // off the event thread first, and the socket back to the runtime's default.
-                input.AdvanceTo(read.Buffer.Start);
+                // Kestrel takes over with nothing consumed and no more examined than before this read: an examined
+                // position cannot move back, and bytes counted as examined are not handed out again until more
+                // arrive. After a head that took several reads, the cancelled read makes Kestrel's first read return
+                // at once even if nothing new came with the last one.
+                if (idle)
+                {
+                    input.AdvanceTo(read.Buffer.Start);
+                }
+                else
+                {
+                    input.AdvanceTo(read.Buffer.Start, examined);
+                    input.CancelPendingRead();
+                }
+                // Kestrel's requests may block (the store, uploads): off the event thread first, and the socket
+                // back to the runtime's default.
                 if (inline && socket is not null)
                 {
                     InlineIo.TrySet(socket, inline: false);
@@ -113,21 +132,33 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             client.Begin(head.Authorization, head.KeepAlive && !reading.CloseRequested);
             try
             {
-                // The key first: a client without one gets its 401 and costs no buffer for its body, which is skipped.
+                // The key first: a client without one gets its 401 and costs no buffer for its body, which is skipped
+                // when it is small and the connection is kept, or else the connection closes.
                 var caller = await handler.AuthenticateAsync(client).ConfigureAwait(false);
+                if (caller is null && (!client.KeepAlive || head.ContentLength - (read.Buffer.Length - head.HeadLength) > MaxSkippedBody))
+                {
+                    return;
+                }
                 var body = await ReadBodyAsync(reading, read, head, keep: caller is not null).ConfigureAwait(false);
                 if (body is null)
                 {
-                    return; // the client left or went silent before its body was complete
+                    // The client left, or its body stopped or came too slowly (Kestrel's minimum body data rate).
+                    if (caller is not null && !client.Aborted.IsCancellationRequested)
+                    {
+                        client.Begin(head.Authorization, keepAlive: false);
+                        await client.WriteErrorAsync(408, "The request body stopped or arrived too slowly; send the request again.",
+                            "invalid_request_error", "request_timeout").ConfigureAwait(false);
+                    }
+                    return;
                 }
                 if (caller is not null)
                 {
                     await handler.HandleAsync(client, caller, head.Route, head.Path, body).ConfigureAwait(false);
                 }
             }
-            catch (Exception) when (client.Aborted.IsCancellationRequested)
+            catch (Exception e) when (client.Aborted.IsCancellationRequested || e is IOException or OperationCanceledException)
             {
-                return;
+                return; // the client reset or left (a reset surfaces as an IOException from the pipe before Aborted fires)
             }
             catch (Exception e)
             {
@@ -148,12 +179,13 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
     /// <paramref name="keep"/>, the bytes are only passed over and the result is empty.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<byte[]?> ReadBodyAsync(ReadTimer reading, ReadResult read, Http1RequestHead head, bool keep)
+    private async ValueTask<byte[]?> ReadBodyAsync(Deadlines reading, ReadResult read, Http1RequestHead head, bool keep)
     {
         var input = reading.Input;
         var body = keep ? new byte[head.ContentLength] : [];
         var rest = read.Buffer.Slice(head.HeadLength);
         var got = 0L;
+        var started = Environment.TickCount64;
         while (true)
         {
             var take = Math.Min(rest.Length, head.ContentLength - got);
@@ -172,7 +204,7 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
                 return null;
             }
             read = await reading.ReadAsync(silence).ConfigureAwait(false);
-            if (reading.TimedOut)
+            if (reading.TimedOut || TooSlow(got, started))
             {
                 return null;
             }
@@ -180,36 +212,53 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
         }
     }
 
-    /// <summary>
-    /// Reads with a deadline, checked on Kestrel's once-a-second connection heartbeat (as Kestrel checks its own
-    /// timeouts), so a read costs no timer: a read still pending past its deadline is cancelled, and so is a read
-    /// when the server asks its connections to close (<see cref="CloseRequested"/>), so an idle keep-alive
-    /// connection does not hold up shutdown.
-    /// </summary>
-    private sealed class ReadTimer : IDisposable
+    /// <summary>Whether a body that has brought <paramref name="got"/> bytes so far is under Kestrel's minimum data rate.</summary>
+    private bool TooSlow(long got, long started)
     {
+        if (minBodyRate is not { } rate)
+        {
+            return false;
+        }
+        var elapsed = TimeSpan.FromMilliseconds(Environment.TickCount64 - started);
+        return elapsed > rate.GracePeriod && got < (elapsed - rate.GracePeriod).TotalSeconds * rate.BytesPerSecond;
+    }
+
+    /// <summary>
+    /// Deadlines of a connection's reads and writes, checked on Kestrel's once-a-second connection heartbeat (as
+    /// Kestrel checks its own timeouts), so an operation costs no timer. A read still pending past its deadline is
+    /// cancelled, and so is a read when the server asks its connections to close (<see cref="CloseRequested"/>), so
+    /// an idle keep-alive connection does not hold up shutdown. A write (flush) that the client has not taken for
+    /// the write limit aborts the connection: a client that stops reading cannot hold an endpoint's slot.
+    /// </summary>
+    private sealed class Deadlines : IDisposable
+    {
+        private readonly ConnectionContext connection;
+        private readonly long writeLimit;
         private readonly CancellationTokenRegistration closing;
         private readonly ITimer? fallback;
-        private long deadline = long.MaxValue;
+        private long readDeadline = long.MaxValue;
+        private long writeDeadline = long.MaxValue;
         private volatile bool timedOut;
         private volatile bool closeRequested;
 
-        public ReadTimer(PipeReader input, IConnectionLifetimeNotificationFeature? lifetime, IConnectionHeartbeatFeature? heartbeat)
+        public Deadlines(ConnectionContext connection, IConnectionLifetimeNotificationFeature? lifetime, IConnectionHeartbeatFeature? heartbeat, TimeSpan writeLimit)
         {
-            Input = input;
+            this.connection = connection;
+            this.writeLimit = (long)writeLimit.TotalMilliseconds;
+            Input = connection.Transport.Input;
             if (heartbeat is not null)
             {
-                heartbeat.OnHeartbeat(static s => ((ReadTimer)s).Check(), this);
+                heartbeat.OnHeartbeat(static s => ((Deadlines)s).Check(), this);
             }
             else
             {
-                fallback = TimeProvider.System.CreateTimer(static s => ((ReadTimer)s!).Check(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+                fallback = TimeProvider.System.CreateTimer(static s => ((Deadlines)s!).Check(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
             }
             if (lifetime is not null)
             {
                 closing = lifetime.ConnectionClosedRequested.UnsafeRegister(static s =>
                 {
-                    var self = (ReadTimer)s!;
+                    var self = (Deadlines)s!;
                     self.closeRequested = true;
                     self.Input.CancelPendingRead();
                 }, this);
@@ -225,29 +274,41 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         public async ValueTask<ReadResult> ReadAsync(TimeSpan limit)
         {
-            Volatile.Write(ref deadline, Environment.TickCount64 + (long)limit.TotalMilliseconds);
+            Volatile.Write(ref readDeadline, Environment.TickCount64 + (long)limit.TotalMilliseconds);
             try
             {
                 return await Input.ReadAsync().ConfigureAwait(false);
             }
             finally
             {
-                Volatile.Write(ref deadline, long.MaxValue);
+                Volatile.Write(ref readDeadline, long.MaxValue);
             }
         }
 
+        /// <summary>A flush did not complete at once: the client has this long to take the bytes.</summary>
+        public void WriteWaiting() => Volatile.Write(ref writeDeadline, Environment.TickCount64 + writeLimit);
+
+        public void WriteDone() => Volatile.Write(ref writeDeadline, long.MaxValue);
+
         private void Check()
         {
-            if (Environment.TickCount64 > Volatile.Read(ref deadline))
+            var now = Environment.TickCount64;
+            if (now > Volatile.Read(ref readDeadline))
             {
                 timedOut = true;
                 Input.CancelPendingRead();
+            }
+            if (now > Volatile.Read(ref writeDeadline))
+            {
+                WriteDone();
+                connection.Abort(new ConnectionAbortedException("The client did not read the answer; the gateway closed the connection."));
             }
         }
 
         public void Dispose()
         {
-            Volatile.Write(ref deadline, long.MaxValue);
+            Volatile.Write(ref readDeadline, long.MaxValue);
+            WriteDone();
             fallback?.Dispose();
             closing.Dispose();
         }
@@ -261,6 +322,7 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
         private static DateLine date = new(0, []);
 
         private readonly ConnectionContext connection;
+        private readonly Deadlines deadlines;
         private readonly PipeWriter output;
         private readonly CancellationTokenSource gone = new();
         private readonly CancellationTokenRegistration closed;
@@ -268,9 +330,10 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
         private bool keepAlive;
         private bool started;
 
-        public FrontClient(ConnectionContext connection)
+        public FrontClient(ConnectionContext connection, Deadlines deadlines)
         {
             this.connection = connection;
+            this.deadlines = deadlines;
             output = connection.Transport.Output;
             closed = connection.ConnectionClosed.UnsafeRegister(static s => ((FrontClient)s!).Gone(), this);
         }
@@ -418,6 +481,7 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             {
                 output.Write("Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"u8);
             }
+            keepAlive &= !deadlines.CloseRequested;
             if (!keepAlive)
             {
                 output.Write("Connection: close\r\n"u8);
@@ -444,11 +508,20 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             FlushResult result;
             try
             {
-                result = await output.FlushAsync(gone.Token).ConfigureAwait(false);
+                var flushing = output.FlushAsync(gone.Token);
+                if (!flushing.IsCompleted)
+                {
+                    deadlines.WriteWaiting(); // the client is not taking the bytes as fast as they come
+                }
+                result = await flushing.ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 result = new FlushResult(isCanceled: false, isCompleted: true);
+            }
+            finally
+            {
+                deadlines.WriteDone();
             }
             if (result.IsCompleted || result.IsCanceled)
             {

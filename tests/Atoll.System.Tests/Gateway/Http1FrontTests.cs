@@ -46,6 +46,60 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
     }
 
     [Fact]
+    public async Task A_head_that_turns_out_not_to_be_the_fronts_after_a_pause_goes_to_Kestrel_whole()
+    {
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        var body = Body("chunked later", 2);
+        var size = Encoding.UTF8.GetByteCount(body);
+        // The front has examined the first part (and waits for more) before the part that makes it Kestrel's.
+        await connection.SendAsync($"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {shared.Server.AdminToken}\r\n");
+        await Task.Delay(300);
+        await connection.SendAsync($"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{size:x}\r\n{body}\r\n0\r\n\r\n");
+        var (status, head, answer) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, answer, 2);
+        Assert.Contains("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_head_that_trickles_in_over_many_reads_goes_to_Kestrel_and_is_served()
+    {
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        var request = Post(Body("trickle", 1));
+        var headEnd = request.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var step = headEnd / 6;
+        for (var at = 0; at < headEnd; at += step)
+        {
+            await connection.SendAsync(request[at..Math.Min(at + step, headEnd)]);
+            await Task.Delay(120);
+        }
+        await connection.SendAsync(request[headEnd..]);
+        var (status, head, body) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, body, 1);
+        Assert.Contains("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_body_that_comes_slower_than_Kestrels_minimum_rate_gets_408_and_the_connection_closes()
+    {
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        var request = Post(new string(' ', 4000) + Body("slow", 1));
+        var bodyStart = request.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4;
+        await connection.SendAsync(request[..(bodyStart + 10)]);
+        // 10 bytes a second: far under Kestrel's 240 bytes/s once its 5 s grace is over.
+        var answer = connection.ReadAnswerAsync();
+        for (var at = bodyStart + 10; at < request.Length && !answer.IsCompleted; at += 10)
+        {
+            await Task.Delay(1000);
+            await Record.ExceptionAsync(() => connection.SendAsync(request[at..Math.Min(at + 10, request.Length)]));
+        }
+        var (status, head, body) = await answer;
+        Assert.Equal(HttpStatusCode.RequestTimeout, status);
+        Assert.Contains("\r\nConnection: close", head, StringComparison.OrdinalIgnoreCase);
+        Chat.AssertOpenAiErrorJson(body, "request_timeout");
+        Assert.True(await connection.ClosedByServerAsync(TimeSpan.FromSeconds(10)), "the connection stayed open after the 408");
+    }
+
+    [Fact]
     public async Task Connection_close_is_honoured_after_the_answer()
     {
         using var connection = await RawConnection.OpenAsync(shared.Server.Port);
@@ -82,6 +136,8 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
         Assert.Equal(HttpStatusCode.Unauthorized, status);
         Assert.DoesNotContain("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
         Chat.AssertOpenAiErrorJson(body, "invalid_api_key");
+        // Nor is that much body skipped: the connection closes.
+        Assert.True(await connection.ClosedByServerAsync(TimeSpan.FromSeconds(10)), "the server kept reading an unauthenticated 8 MB body");
     }
 
     [Fact]
