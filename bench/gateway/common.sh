@@ -47,3 +47,16 @@ http {
 NGINX
   nginx -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/out.log" 2>&1 &
 }
+
+# scratch NAME: a fresh temporary directory in $tmp and an empty $pids; at exit every process in $pids gets SIGTERM
+# and the directory is removed
+scratch() {
+  tmp=$(mktemp -d "/tmp/atoll-$1.XXXXXX")
+  pids=()
+  trap scratch_cleanup EXIT
+}
+scratch_cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}

@@ -19,16 +19,9 @@ MODEL=bench-model
 for tool in wrk nginx python3; do command -v $tool >/dev/null || { echo "knobs.sh: $tool is needed" >&2; exit 1; }; done
 "$root/atoll" --help >/dev/null
 bin=$root/src/Atoll.Cli/bin/Release/net10.0
-tmp=$(mktemp -d /tmp/atoll-knobs.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 # shellcheck source=common.sh
 . "$here/common.sh"
+scratch knobs
 
 sim_port=$(freeport)
 "$bin/atoll" sim --host 127.0.0.1 --port "$sim_port" --model "$MODEL" --instance knobs-1 --seed 1 --ttft "$TTFT" --itl 0 --jitter 0 \

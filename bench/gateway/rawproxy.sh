@@ -13,17 +13,10 @@ TTFT=${RAW_TTFT:-5}; ROUNDS=${RAW_ROUNDS:-3}; DURATION=${RAW_DURATION:-10}; WARM
 for tool in wrk nginx python3 dotnet; do command -v $tool >/dev/null || { echo "rawproxy.sh: $tool is needed" >&2; exit 1; }; done
 "$root/atoll" --help >/dev/null
 bin=$root/src/Atoll.Cli/bin/Release/net10.0
-tmp=$(mktemp -d /tmp/atoll-rawproxy.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-dotnet build "$here/rawproxy/rawproxy.csproj" -c Release -nologo -v quiet -o "$tmp/rawproxy" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; exit 1; }
 # shellcheck source=common.sh
 . "$here/common.sh"
+scratch rawproxy
+dotnet build "$here/rawproxy/rawproxy.csproj" -c Release -nologo -v quiet -o "$tmp/rawproxy" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; exit 1; }
 
 sim_port=$(freeport); atoll_port=$(freeport); raw_port=$(freeport); nginx_port=$(freeport)
 "$bin/atoll" sim --host 127.0.0.1 --port "$sim_port" --model bench-model --instance raw-1 --seed 1 --ttft "$TTFT" --itl 0 --jitter 0 \

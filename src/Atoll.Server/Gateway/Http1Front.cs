@@ -1,13 +1,9 @@
 using System.Buffers;
-using System.Buffers.Text;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -52,9 +48,11 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
         {
             await ServeRequestsAsync(connection, next).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or OperationCanceledException)
         {
-            // The client reset or left: the connection just ends, as Kestrel's own do, without an error in the log.
+            // The client reset (ConnectionResetException is an IOException) or the connection was aborted
+            // (ConnectionAbortedException is an OperationCanceledException): it just ends, as Kestrel's own do,
+            // without an error in the log.
         }
     }
 
@@ -62,9 +60,9 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
     {
         var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
         var input = connection.Transport.Input;
-        using var reading = new Deadlines(
+        using var deadlines = new Http1Deadlines(
             connection, connection.Features.Get<IConnectionLifetimeNotificationFeature>(), connection.Features.Get<IConnectionHeartbeatFeature>(), silence);
-        using var client = new FrontClient(connection, reading);
+        using var client = new Http1FrontClient(connection, deadlines);
         var inline = false;
         while (true)
         {
@@ -75,8 +73,8 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             Http1RequestHead head;
             for (var reads = 1; ; reads++)
             {
-                read = await reading.ReadAsync(idle ? keepAlive : silence).ConfigureAwait(false);
-                if (reading.TimedOut || (read.IsCanceled && idle) || (read.IsCompleted && read.Buffer.IsEmpty))
+                read = await deadlines.ReadAsync(idle ? keepAlive : silence).ConfigureAwait(false);
+                if (deadlines.TimedOut || (read.IsCanceled && idle) || (read.IsCompleted && read.Buffer.IsEmpty))
                 {
                     return;
                 }
@@ -129,7 +127,7 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
                 inline = InlineIo.TrySet(socket, inline: true);
             }
 
-            client.Begin(head.Authorization, head.KeepAlive && !reading.CloseRequested);
+            client.Begin(head.Authorization, head.KeepAlive && !deadlines.CloseRequested);
             try
             {
                 // The key first: a client without one gets its 401 and costs no buffer for its body, which is skipped
@@ -139,14 +137,15 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
                 {
                     return;
                 }
-                var body = await ReadBodyAsync(reading, read, head, keep: caller is not null).ConfigureAwait(false);
+                var body = await ReadBodyAsync(deadlines, read, head, keep: caller is not null).ConfigureAwait(false);
                 if (body is null)
                 {
                     // The client left, or its body stopped or came too slowly (Kestrel's minimum body data rate).
                     if (caller is not null && !client.Aborted.IsCancellationRequested)
                     {
-                        client.Begin(head.Authorization, keepAlive: false);
-                        await client.WriteErrorAsync(408, "The request body stopped or arrived too slowly; send the request again.",
+                        client.Begin(head.Authorization, keepAlive: false); // the rest of the body is not awaited
+                        await client.WriteErrorAsync(408,
+                            $"The request body stopped for {silence.TotalSeconds:0}s or arrived slower than {minBodyRate?.BytesPerSecond:0} bytes/s; send the request again.",
                             "invalid_request_error", "request_timeout").ConfigureAwait(false);
                     }
                     return;
@@ -179,9 +178,9 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
     /// <paramref name="keep"/>, the bytes are only passed over and the result is empty.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<byte[]?> ReadBodyAsync(Deadlines reading, ReadResult read, Http1RequestHead head, bool keep)
+    private async ValueTask<byte[]?> ReadBodyAsync(Http1Deadlines deadlines, ReadResult read, Http1RequestHead head, bool keep)
     {
-        var input = reading.Input;
+        var input = deadlines.Input;
         var body = keep ? new byte[head.ContentLength] : [];
         var rest = read.Buffer.Slice(head.HeadLength);
         var got = 0L;
@@ -203,8 +202,8 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             {
                 return null;
             }
-            read = await reading.ReadAsync(silence).ConfigureAwait(false);
-            if (reading.TimedOut || TooSlow(got, started))
+            read = await deadlines.ReadAsync(silence).ConfigureAwait(false);
+            if (deadlines.TimedOut || TooSlow(got, started))
             {
                 return null;
             }
@@ -221,349 +220,5 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
         }
         var elapsed = TimeSpan.FromMilliseconds(Environment.TickCount64 - started);
         return elapsed > rate.GracePeriod && got < (elapsed - rate.GracePeriod).TotalSeconds * rate.BytesPerSecond;
-    }
-
-    /// <summary>
-    /// Deadlines of a connection's reads and writes, checked on Kestrel's once-a-second connection heartbeat (as
-    /// Kestrel checks its own timeouts), so an operation costs no timer. A read still pending past its deadline is
-    /// cancelled, and so is a read when the server asks its connections to close (<see cref="CloseRequested"/>), so
-    /// an idle keep-alive connection does not hold up shutdown. A write (flush) that the client has not taken for
-    /// the write limit aborts the connection: a client that stops reading cannot hold an endpoint's slot.
-    /// </summary>
-    private sealed class Deadlines : IDisposable
-    {
-        private readonly ConnectionContext connection;
-        private readonly long writeLimit;
-        private readonly CancellationTokenRegistration closing;
-        private readonly ITimer? fallback;
-        private long readDeadline = long.MaxValue;
-        private long writeDeadline = long.MaxValue;
-        private volatile bool timedOut;
-        private volatile bool closeRequested;
-
-        public Deadlines(ConnectionContext connection, IConnectionLifetimeNotificationFeature? lifetime, IConnectionHeartbeatFeature? heartbeat, TimeSpan writeLimit)
-        {
-            this.connection = connection;
-            this.writeLimit = (long)writeLimit.TotalMilliseconds;
-            Input = connection.Transport.Input;
-            if (heartbeat is not null)
-            {
-                heartbeat.OnHeartbeat(static s => ((Deadlines)s).Check(), this);
-            }
-            else
-            {
-                fallback = TimeProvider.System.CreateTimer(static s => ((Deadlines)s!).Check(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-            }
-            if (lifetime is not null)
-            {
-                closing = lifetime.ConnectionClosedRequested.UnsafeRegister(static s =>
-                {
-                    var self = (Deadlines)s!;
-                    self.closeRequested = true;
-                    self.Input.CancelPendingRead();
-                }, this);
-            }
-        }
-
-        public PipeReader Input { get; }
-
-        public bool TimedOut => timedOut;
-
-        public bool CloseRequested => closeRequested;
-
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        public async ValueTask<ReadResult> ReadAsync(TimeSpan limit)
-        {
-            Volatile.Write(ref readDeadline, Environment.TickCount64 + (long)limit.TotalMilliseconds);
-            try
-            {
-                return await Input.ReadAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                Volatile.Write(ref readDeadline, long.MaxValue);
-            }
-        }
-
-        /// <summary>A flush did not complete at once: the client has this long to take the bytes.</summary>
-        public void WriteWaiting() => Volatile.Write(ref writeDeadline, Environment.TickCount64 + writeLimit);
-
-        public void WriteDone() => Volatile.Write(ref writeDeadline, long.MaxValue);
-
-        private void Check()
-        {
-            var now = Environment.TickCount64;
-            if (now > Volatile.Read(ref readDeadline))
-            {
-                timedOut = true;
-                Input.CancelPendingRead();
-            }
-            if (now > Volatile.Read(ref writeDeadline))
-            {
-                WriteDone();
-                connection.Abort(new ConnectionAbortedException("The client did not read the answer; the gateway closed the connection."));
-            }
-        }
-
-        public void Dispose()
-        {
-            Volatile.Write(ref readDeadline, long.MaxValue);
-            WriteDone();
-            fallback?.Dispose();
-            closing.Dispose();
-        }
-    }
-
-    /// <summary>The answering side of the front: writes HTTP/1.1 responses into the connection's output pipe.</summary>
-    private sealed class FrontClient : GatewayClient, IDisposable
-    {
-        private static readonly ConcurrentDictionary<int, byte[]> StatusLines = new();
-        private static readonly byte[][] KeptHeaderPrefixes = [.. Http1Connection.KeptHeaders.Select(h => Encoding.ASCII.GetBytes(h + ": "))];
-        private static DateLine date = new(0, []);
-
-        private readonly ConnectionContext connection;
-        private readonly Deadlines deadlines;
-        private readonly PipeWriter output;
-        private readonly CancellationTokenSource gone = new();
-        private readonly CancellationTokenRegistration closed;
-        private string authorization = "";
-        private bool keepAlive;
-        private bool started;
-
-        public FrontClient(ConnectionContext connection, Deadlines deadlines)
-        {
-            this.connection = connection;
-            this.deadlines = deadlines;
-            output = connection.Transport.Output;
-            closed = connection.ConnectionClosed.UnsafeRegister(static s => ((FrontClient)s!).Gone(), this);
-        }
-
-        public override string Authorization => authorization;
-
-        public override CancellationToken Aborted => gone.Token;
-
-        public bool KeepAlive => keepAlive;
-
-        public void Begin(string authorization, bool keepAlive)
-        {
-            this.authorization = authorization;
-            this.keepAlive = keepAlive;
-            started = false;
-        }
-
-        protected override ValueTask WriteErrorJsonAsync(int status, string json, int? retryAfterSeconds)
-        {
-            WriteHead(status, "application/json", null, null, Encoding.UTF8.GetByteCount(json), retryAfterSeconds);
-            Put(json, Encoding.UTF8);
-            return FlushAsync();
-        }
-
-        public override ValueTask WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body)
-        {
-            WriteHead(answer.Status, answer.ContentType, answer, endpoint, body.Length);
-            output.Write(body.Span);
-            return FlushAsync();
-        }
-
-        public override ValueTask StartStreamAsync(Http1Connection answer, string endpoint)
-        {
-            WriteHead(answer.Status, answer.ContentType, answer, endpoint, null);
-            return FlushAsync();
-        }
-
-        public override ValueTask WriteStreamAsync(ReadOnlyMemory<byte> piece)
-        {
-            if (piece.IsEmpty)
-            {
-                return ValueTask.CompletedTask; // an empty chunk would end the stream
-            }
-            var size = output.GetSpan(16);
-            Utf8Formatter.TryFormat(piece.Length, size, out var n, new StandardFormat('x'));
-            "\r\n"u8.CopyTo(size[n..]);
-            output.Advance(n + 2);
-            output.Write(piece.Span);
-            output.Write("\r\n"u8);
-            return FlushAsync();
-        }
-
-        public override ValueTask EndStreamAsync()
-        {
-            output.Write("0\r\n\r\n"u8);
-            return FlushAsync();
-        }
-
-        public override void Abort()
-        {
-            keepAlive = false;
-            connection.Abort(new ConnectionAbortedException("The gateway cut the connection after a failed stream."));
-            Gone();
-        }
-
-        /// <summary>After an unexpected error: a 500 in OpenAI's shape if nothing was sent yet, else the connection is cut.</summary>
-        public async Task FailAsync()
-        {
-            keepAlive = false;
-            if (started)
-            {
-                Abort();
-                return;
-            }
-            try
-            {
-                await WriteErrorAsync(500, "The gateway failed on this request; see the server log.", "server_error").ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        public void Dispose()
-        {
-            closed.Dispose();
-            gone.Dispose();
-        }
-
-        private void Gone()
-        {
-            try
-            {
-                gone.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
-
-        /// <summary>Status line and headers; a null <paramref name="length"/> means a chunked stream.</summary>
-        private void WriteHead(int status, string? contentType, Http1Connection? answer, string? endpoint, long? length, int? retryAfterSeconds = null)
-        {
-            started = true;
-            output.Write(StatusLines.GetOrAdd(status, static s => Encoding.ASCII.GetBytes($"HTTP/1.1 {s} {ReasonPhrases.GetReasonPhrase(s)}\r\n")));
-            output.Write(DateLine.Now());
-            if (contentType is not null)
-            {
-                output.Write("Content-Type: "u8);
-                Put(Safe(contentType), Encoding.Latin1);
-                output.Write("\r\n"u8);
-            }
-            if (answer is not null)
-            {
-                var kept = answer.Kept;
-                for (var i = 0; i < kept.Length; i++)
-                {
-                    if (kept[i] is { } value)
-                    {
-                        output.Write(KeptHeaderPrefixes[i]);
-                        Put(Safe(value), Encoding.Latin1);
-                        output.Write("\r\n"u8);
-                    }
-                }
-            }
-            if (endpoint is not null)
-            {
-                output.Write("x-atoll-endpoint: "u8);
-                Put(Safe(endpoint), Encoding.Latin1);
-                output.Write("\r\n"u8);
-            }
-            if (retryAfterSeconds is { } seconds)
-            {
-                output.Write("Retry-After: "u8);
-                PutNumber(seconds);
-                output.Write("\r\n"u8);
-            }
-            if (length is { } n)
-            {
-                output.Write("Content-Length: "u8);
-                PutNumber(n);
-                output.Write("\r\n"u8);
-            }
-            else
-            {
-                output.Write("Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"u8);
-            }
-            keepAlive &= !deadlines.CloseRequested;
-            if (!keepAlive)
-            {
-                output.Write("Connection: close\r\n"u8);
-            }
-            output.Write("\r\n"u8);
-        }
-
-        private void Put(string text, Encoding encoding)
-        {
-            var span = output.GetSpan(encoding.GetMaxByteCount(text.Length));
-            output.Advance(encoding.GetBytes(text, span));
-        }
-
-        private void PutNumber(long number)
-        {
-            var span = output.GetSpan(20);
-            Utf8Formatter.TryFormat(number, span, out var n);
-            output.Advance(n);
-        }
-
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-        private async ValueTask FlushAsync()
-        {
-            FlushResult result;
-            try
-            {
-                var flushing = output.FlushAsync(gone.Token);
-                if (!flushing.IsCompleted)
-                {
-                    deadlines.WriteWaiting(); // the client is not taking the bytes as fast as they come
-                }
-                result = await flushing.ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                result = new FlushResult(isCanceled: false, isCompleted: true);
-            }
-            finally
-            {
-                deadlines.WriteDone();
-            }
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                Gone();
-                throw new OperationCanceledException("The client is gone.", gone.Token);
-            }
-        }
-
-        /// <summary>Header value characters a response may carry; anything else (CR, LF, other controls) is replaced.</summary>
-        private static string Safe(string value)
-        {
-            foreach (var c in value)
-            {
-                if (c is < ' ' and not '\t' or '\x7f')
-                {
-                    return string.Create(value.Length, value, static (span, v) =>
-                    {
-                        for (var i = 0; i < v.Length; i++)
-                        {
-                            span[i] = v[i] is < ' ' and not '\t' or '\x7f' ? '?' : v[i];
-                        }
-                    });
-                }
-            }
-            return value;
-        }
-
-        /// <summary>The Date header line, made once a second.</summary>
-        private sealed record DateLine(long Second, byte[] Line)
-        {
-            public static byte[] Now()
-            {
-                var now = DateTimeOffset.UtcNow;
-                var second = now.ToUnixTimeSeconds();
-                var current = date;
-                if (current.Second != second)
-                {
-                    current = new DateLine(second, Encoding.ASCII.GetBytes($"Date: {now:r}\r\n"));
-                    date = current;
-                }
-                return current.Line;
-            }
-        }
     }
 }

@@ -7,16 +7,8 @@ namespace Atoll.Server.Gateway;
 internal static class OpenAiErrors
 {
     public static Task WriteAsync(HttpContext context, int status, string message, string type, string? code = null, string? param = null,
-        TimeSpan? retryAfter = null)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        if (retryAfter is { } wait)
-        {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString();
-        }
-        return context.Response.WriteAsync(Body(message, type, code, param), context.RequestAborted);
-    }
+        TimeSpan? retryAfter = null) =>
+        new KestrelClient(context).WriteErrorAsync(status, message, type, code, param, retryAfter).AsTask();
 
     /// <summary>The JSON of an error object.</summary>
     public static string Body(string message, string type, string? code, string? param) =>
