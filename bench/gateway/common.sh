@@ -24,6 +24,18 @@ ticks() {
 }
 HZ=$(getconf CLK_TCK)
 
+# switches PID...: context switches (voluntary + involuntary) of every thread of the processes and their live
+# descendants so far; a proxy that hands work between threads pays for it in these
+switches() {
+  local all=("$@") i=0 c
+  while [ $i -lt ${#all[@]} ]; do
+    for c in $(cat "/proc/${all[$i]}/task/"*/children 2>/dev/null); do all+=("$c"); done
+    i=$((i + 1))
+  done
+  local p
+  for p in "${all[@]}"; do cat "/proc/$p/task/"*/status 2>/dev/null; done | awk '/ctxt_switches/ { n += $2 } END { print n + 0 }'
+}
+
 # start_nginx DIR PORT SIM_PORT: nginx in the foreground of a background job (its pid in $!), least_conn over one
 # sim with upstream keep-alive, as bench/README.md describes; config, pid and logs under DIR
 start_nginx() {

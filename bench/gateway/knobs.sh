@@ -3,12 +3,13 @@
 # front of one sim, measured in interleaved wrk rounds (noise on this shared machine lands on single runs, so
 # compare the per-round differences, not one run).
 #   bench/gateway/knobs.sh VARIANT...      VARIANT is direct, nginx, or NAME=ENV where ENV is "VAR=VALUE;VAR=VALUE"
-#   (ARGS=... in ENV adds arguments to `atoll server` instead of setting a variable)
+#   (ARGS=... in ENV adds arguments to `atoll server` instead of setting a variable; BIN=DIR runs the atoll of another
+#   build, e.g. a worktree of the base commit built with `dotnet build -c Release`, to A/B a code change)
 #   e.g. bench/gateway/knobs.sh direct "one=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1" "two=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=2" nginx
 #        bench/gateway/knobs.sh direct "front=" "kestrel=ARGS=--http1-front false" nginx
 # Env: KNOBS_TTFT (sim ms, 50: section 1a's latency setting; 5 saturates the CPU as in 1b), KNOBS_ROUNDS (5),
 #   KNOBS_DURATION (s per run, 15), KNOBS_WARM (s per variant, 20), KNOBS_CONNECTIONS (64).
-# Prints one line per run (with the proxy's CPU ms per request), then per variant the medians and, when direct is a variant, the median of the per-round
+# Prints one line per run (with the proxy's CPU ms and context switches per request, and the sim's CPU ms per request), then per variant the medians and, when direct is a variant, the median of the per-round
 # p99 differences to direct (what run.sh reports as "p99 over direct").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,7 +27,7 @@ scratch knobs
 sim_port=$(freeport)
 "$bin/atoll" sim --host 127.0.0.1 --port "$sim_port" --model "$MODEL" --instance knobs-1 --seed 1 --ttft "$TTFT" --itl 0 --jitter 0 \
   --prefill-per-token 0 --max-num-seqs 256 --max-waiting 1024 --default-max-tokens 16 >"$tmp/sim.log" 2>&1 &
-pids+=($!)
+pids+=($!); sim_pid=$!
 until_ok curl -fsS "http://127.0.0.1:$sim_port/health"
 
 declare -A url token proc
@@ -43,12 +44,13 @@ for v in "$@"; do
       pids+=($!); proc[$name]=$!; url[$name]=http://127.0.0.1:$port ;;
     *=*)
       IFS=';' read -r -a settings <<<"${v#*=}"
-      envs=(); args=()
+      envs=(); args=(); exe=$bin/atoll
       for e in "${settings[@]}"; do
-        case $e in ARGS=*) read -r -a args <<<"${e#ARGS=}" ;; *) envs+=("$e") ;; esac
+        case $e in ARGS=*) read -r -a args <<<"${e#ARGS=}" ;; BIN=*) exe=${e#BIN=}/atoll ;; *) envs+=("$e") ;; esac
       done
+      [ -x "$exe" ] || { echo "knobs.sh: no atoll at $exe (variant $name)" >&2; exit 2; }
       port=$(freeport)
-      env "${envs[@]}" "$bin/atoll" server --listen "http://127.0.0.1:$port" --data "$tmp/$name" \
+      env "${envs[@]}" "$exe" server --listen "http://127.0.0.1:$port" --data "$tmp/$name" \
         --endpoint "$MODEL=http://127.0.0.1:$sim_port" --endpoint-capacity 256 "${args[@]}" >"$tmp/$name.log" 2>&1 &
       pids+=($!); proc[$name]=$!
       until_ok test -s "$tmp/$name/admin.token"
@@ -64,14 +66,17 @@ for name in "${names[@]}"; do run "$name" "$WARM" >/dev/null 2>&1 || true; done
 echo "sim --ttft $TTFT, wrk -t2 -c$CONNS, $ROUNDS rounds of ${DURATION}s after ${WARM}s of warm-up each"
 for r in $(seq "$ROUNDS"); do
   for name in "${names[@]}"; do
-    t0=0; [ -n "${proc[$name]}" ] && t0=$(ticks "${proc[$name]}")
+    t0=0; s0=0; [ -n "${proc[$name]}" ] && { t0=$(ticks "${proc[$name]}"); s0=$(switches "${proc[$name]}"); }
+    b0=$(ticks "$sim_pid")
     line=$(run "$name" "$DURATION" | grep '^BENCH ') || { echo "wrk against $name printed no summary" >&2; exit 1; }
-    cpu=-1
+    cpu=-1; sw=-1
     if [ -n "${proc[$name]}" ]; then
-      t1=$(ticks "${proc[$name]}"); req=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
+      t1=$(ticks "${proc[$name]}"); s1=$(switches "${proc[$name]}"); req=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
       cpu=$(awk -v a="$t0" -v b="$t1" -v n="$req" -v hz="$HZ" 'BEGIN { printf "%.4f", (b - a) * 1000 / hz / n }')
+      sw=$(awk -v a="$s0" -v b="$s1" -v n="$req" 'BEGIN { printf "%.3f", (b - a) / n }')
     fi
-    echo "round=$r variant=$name cpu_ms_per_req=$cpu ${line#BENCH }" | tee -a "$tmp/runs.txt"
+    sim=$(awk -v a="$b0" -v b="$(ticks "$sim_pid")" -v n="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")" -v hz="$HZ" 'BEGIN { printf "%.4f", (b - a) * 1000 / hz / n }')
+    echo "round=$r variant=$name cpu_ms_per_req=$cpu switches_per_req=$sw sim_cpu_ms_per_req=$sim ${line#BENCH }" | tee -a "$tmp/runs.txt"
   done
 done
 python3 - "$tmp/runs.txt" "${names[@]}" <<'PY'
@@ -85,7 +90,8 @@ for v in names:
     med = lambda k: statistics.median(float(x[k]) for x in mine)
     line = f"{v:>10}: rps {med('rps'):8.1f}  p50 {med('p50_ms'):7.3f} ms  p99 {med('p99_ms'):7.3f} ms  errors {sum(int(x['status']) + int(x['timeout']) for x in mine)}"
     if med("cpu_ms_per_req") >= 0:
-        line += f"  cpu {med('cpu_ms_per_req'):.4f} ms/req"
+        line += f"  cpu {med('cpu_ms_per_req'):.4f} ms/req  switches {med('switches_per_req'):.3f}/req"
+    line += f"  sim cpu {med('sim_cpu_ms_per_req'):.4f} ms/req"
     if "direct" in names and v != "direct":
         diffs = [get(r, v, "p99_ms") - get(r, "direct", "p99_ms") for r in rounds]
         line += f"  p99 over direct {statistics.median(diffs):+.2f} ms (rounds: {' '.join(f'{d:+.2f}' for d in diffs)})"
