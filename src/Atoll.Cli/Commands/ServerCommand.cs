@@ -47,6 +47,16 @@ internal static class ServerCommand
             Description = "gateway: plain HTTP/1.1 forwarded requests are served by the gateway's own lean HTTP/1.1 server on the same port; false leaves every request to Kestrel",
             DefaultValueFactory = _ => true,
         };
+        var upstreamIdle = new Option<string>("--upstream-idle-timeout")
+        {
+            Description = "gateway: close a pooled connection to a model server after this long unused; keep it under the server's keep-alive timeout (vLLM/uvicorn: 5s)",
+            DefaultValueFactory = _ => "4s",
+        };
+        var warm = new Option<int>("--warm-connections")
+        {
+            Description = "gateway: connections kept open to each model server used in the last 10 minutes, so a request after a quiet spell does not wait for a new connection (a WAN round trip, more with TLS); 0: only on demand",
+            DefaultValueFactory = _ => 1,
+        };
         var provisioning = new Option<bool>("--provisioning") { Description = "run the provisioning loop (pools, claims); --provisioning false only stores resources", DefaultValueFactory = _ => true };
         var reconcile = new Option<string>("--reconcile-interval") { Description = "provisioning: how often pools and claims are reconciled", DefaultValueFactory = _ => "5s" };
         var instancePoll = new Option<string>("--instance-poll-interval") { Description = "provisioning: how often each provider is asked for its instances' state", DefaultValueFactory = _ => "15s" };
@@ -56,7 +66,7 @@ internal static class ServerCommand
         var agentUrl = new Option<string?>("--agent-url") { Description = "provisioning: where new VMs download the atoll binary [default: PUBLIC_URL/downloads/atoll]" };
         var command = new Command("server", "Run the control plane: API, node registry, reconcilers and the OpenAI-compatible gateway (/v1)")
         {
-            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, inlineIo, http1Front, leaseDuration, maxFileMb, maxLines,
+            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, inlineIo, http1Front, upstreamIdle, warm, leaseDuration, maxFileMb, maxLines,
             provisioning, reconcile, instancePoll, offerRefresh, unavailableTtl, orphanSweep, agentUrl, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
@@ -84,6 +94,8 @@ internal static class ServerCommand
                     EndpointCapacity = result.GetValue(capacity),
                     InlineIo = result.GetValue(inlineIo),
                     Http1Front = result.GetValue(http1Front),
+                    UpstreamIdleTimeout = Durations.Parse(result.GetValue(upstreamIdle)!, "--upstream-idle-timeout"),
+                    WarmConnections = result.GetValue(warm),
                 },
                 Fleet = new FleetOptions
                 {

@@ -51,6 +51,18 @@ public sealed class GatewayOptions
     /// </summary>
     public bool Http1Front { get; set; } = true;
 
+    /// <summary>
+    /// A pooled connection to a model server is closed after this long unused. Keep it under the server's own
+    /// keep-alive timeout (uvicorn, which vLLM runs on: 5 s), or requests meet connections the server just closed.
+    /// </summary>
+    public TimeSpan UpstreamIdleTimeout { get; set; } = Http1Upstream.DefaultIdleTimeout;
+
+    /// <summary>
+    /// Connections kept open to each model server used in the last 10 minutes, so a request after a quiet spell
+    /// does not wait for a new connection (a WAN round trip, more with TLS); 0 opens connections only on demand.
+    /// </summary>
+    public int WarmConnections { get; set; } = 1;
+
     /// <summary>Where this gateway runs; endpoints at the same location count as nearest.</summary>
     public string? Location { get; set; }
 
@@ -78,6 +90,14 @@ public sealed class GatewayOptions
         if (EndpointCapacity < 1)
         {
             problems.Add($"gateway endpoint capacity {EndpointCapacity}: expected at least 1");
+        }
+        if (UpstreamIdleTimeout < TimeSpan.FromSeconds(1))
+        {
+            problems.Add($"gateway upstream idle timeout {UpstreamIdleTimeout.TotalSeconds:0.###}s: expected at least 1s");
+        }
+        if (WarmConnections is < 0 or > 16)
+        {
+            problems.Add($"gateway warm connections {WarmConnections}: expected 0 to 16 per model server");
         }
         return problems;
     }

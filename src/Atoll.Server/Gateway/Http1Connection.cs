@@ -49,16 +49,13 @@ internal sealed class Http1Connection : IDisposable
 
     public Http1Pool Pool { get; }
 
-    /// <summary>When the connection was made (<see cref="Environment.TickCount64"/>).</summary>
+    /// <summary>When the connection was made (a <see cref="Http1Upstream.Now"/> reading).</summary>
     public long CreatedAt { get; }
 
     /// <summary>When the connection last went back to its pool.</summary>
     public long LastUsed { get; set; }
 
-    /// <summary>Exchanges completed on this connection before the current one.</summary>
-    public int Completed { get; private set; }
-
-    /// <summary>Whether any byte of the current answer arrived (a reused connection that fails before is stale).</summary>
+    /// <summary>Whether any byte of the current answer arrived (a pooled connection that fails before is stale).</summary>
     public bool ReceivedAny => receivedAny;
 
     public int Status { get; private set; }
@@ -219,7 +216,6 @@ internal sealed class Http1Connection : IDisposable
     {
         if (!disposed && framing == Framing.None && keepAlive && start == end)
         {
-            Completed++;
             Pool.Return(this);
         }
         else

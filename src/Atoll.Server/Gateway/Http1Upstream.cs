@@ -20,6 +20,12 @@ namespace Atoll.Server.Gateway;
 /// <see cref="SocketsHttpHandler"/> does. Idle connections are closed after <see cref="IdleTimeout"/> (shorter than
 /// uvicorn's) and any after <see cref="Lifetime"/>, so DNS and endpoint changes are seen.
 /// </para>
+/// <para>
+/// Because idle connections live only seconds, a request after a quiet spell would wait for a new connection: a
+/// round trip to a model server in another region, two or three with TLS. So each host that carried an exchange
+/// in the last <see cref="WarmFor"/> keeps <see cref="WarmConnections"/> connections open, replaced shortly before
+/// they would expire; a host that refuses is left alone for <see cref="WarmRetryAfter"/>.
+/// </para>
 /// </summary>
 internal sealed class Http1Upstream : IDisposable
 {
@@ -28,15 +34,25 @@ internal sealed class Http1Upstream : IDisposable
     private readonly ITimer sweeper;
     private readonly TimeProvider time;
 
+    /// <param name="idleTimeout">Idle connections are closed after this (default 4 s, under uvicorn's 5 s).</param>
+    /// <param name="warmConnections">Connections kept open to each recently used host (0: none).</param>
+    /// <param name="warmFor">How long after its last exchange a host is kept warm (default 10 minutes).</param>
     public Http1Upstream(
-        bool inlineIo, TimeSpan? idleTimeout = null, TimeProvider? time = null, RemoteCertificateValidationCallback? validateCertificate = null)
+        bool inlineIo, TimeSpan? idleTimeout = null, TimeProvider? time = null, RemoteCertificateValidationCallback? validateCertificate = null,
+        int warmConnections = 0, TimeSpan? warmFor = null)
     {
+        WarmFor = warmFor ?? TimeSpan.FromMinutes(10);
         InlineIo = inlineIo;
-        IdleTimeout = idleTimeout ?? TimeSpan.FromSeconds(4);
+        IdleTimeout = idleTimeout ?? DefaultIdleTimeout;
         ValidateCertificate = validateCertificate;
+        WarmConnections = warmConnections;
         this.time = time ?? TimeProvider.System;
-        sweeper = this.time.CreateTimer(static s => ((Http1Upstream)s!).Sweep(), this, IdleTimeout, IdleTimeout);
+        // Four sweeps per idle timeout: an idle connection is replaced before it expires, not after.
+        SweepEvery = IdleTimeout / 4;
+        sweeper = this.time.CreateTimer(static s => ((Http1Upstream)s!).Sweep(), this, SweepEvery, SweepEvery);
     }
+
+    public static TimeSpan DefaultIdleTimeout { get; } = TimeSpan.FromSeconds(4);
 
     /// <summary>Whether connections complete their I/O on the socket event threads (<see cref="Gateway.InlineIo"/>).</summary>
     public bool InlineIo { get; }
@@ -46,6 +62,16 @@ internal sealed class Http1Upstream : IDisposable
     public TimeSpan IdleTimeout { get; }
 
     public TimeSpan Lifetime { get; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan SweepEvery { get; }
+
+    /// <summary>Connections kept open to each host that carried an exchange in the last <see cref="WarmFor"/>.</summary>
+    public int WarmConnections { get; }
+
+    public TimeSpan WarmFor { get; }
+
+    /// <summary>After a failed attempt to open a warm connection, the host is not warmed for this long.</summary>
+    public TimeSpan WarmRetryAfter { get; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Certificate check for https model servers; null is the system's default validation.</summary>
     public RemoteCertificateValidationCallback? ValidateCertificate { get; }
@@ -57,8 +83,14 @@ internal sealed class Http1Upstream : IDisposable
 
     public long Now => time.GetTimestamp();
 
-    public bool Expired(Http1Connection connection, long now) =>
-        time.GetElapsedTime(connection.LastUsed, now) >= IdleTimeout || time.GetElapsedTime(connection.CreatedAt, now) >= Lifetime;
+    public bool Expired(Http1Connection connection, long now) => ExpiresWithin(connection, now, TimeSpan.Zero);
+
+    /// <summary>Whether <paramref name="connection"/> is expired or will be within <paramref name="margin"/>.</summary>
+    public bool ExpiresWithin(Http1Connection connection, long now, TimeSpan margin) =>
+        time.GetElapsedTime(connection.LastUsed, now) >= IdleTimeout - margin || time.GetElapsedTime(connection.CreatedAt, now) >= Lifetime - margin;
+
+    /// <summary>Elapsed time since <paramref name="then"/>, a <see cref="Now"/> reading.</summary>
+    public TimeSpan Since(long then, long now) => time.GetElapsedTime(then, now);
 
     /// <summary>Where POSTs to <paramref name="url"/> go, built once per URL instance (endpoints cache theirs).</summary>
     public Http1Target Target(Uri url) =>
@@ -95,6 +127,7 @@ internal sealed class Http1Upstream : IDisposable
     {
         foreach (var pool in pools.Values)
         {
+            pool.KeepWarm();
             pool.CloseIdle(all: false);
         }
     }
@@ -107,22 +140,24 @@ internal sealed class Http1Target(Http1Pool pool, byte[] head)
 
     /// <summary>
     /// Sends the POST and reads the answer's head; the caller reads the body and then calls
-    /// <see cref="Http1Connection.Release"/>. A reused connection that fails before any answer byte was stale: the
-    /// exchange goes once more on another.
+    /// <see cref="Http1Connection.Release"/>. A pooled connection (reused or kept warm) that fails before any answer
+    /// byte was stale: the exchange goes once more on another.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Http1Connection> ExchangeAsync(ReadOnlyMemory<byte> body, bool eventStream, CancellationToken ct)
     {
+        pool.MarkUsed();
         while (true)
         {
-            var connection = pool.TryRent() ?? await pool.ConnectAsync(ct).ConfigureAwait(false);
+            var pooled = pool.TryRent();
+            var connection = pooled ?? await pool.ConnectAsync(ct).ConfigureAwait(false);
             try
             {
                 await connection.SendAsync(head, body, eventStream, ct).ConfigureAwait(false);
                 await connection.ReadHeadAsync(ct).ConfigureAwait(false);
                 return connection;
             }
-            catch (Exception e) when ((e is IOException or SocketException) && connection.Completed > 0 && !connection.ReceivedAny
+            catch (Exception e) when ((e is IOException or SocketException) && pooled is not null && !connection.ReceivedAny
                                       && !ct.IsCancellationRequested)
             {
                 connection.Dispose();
@@ -142,8 +177,14 @@ internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int 
     private readonly Stack<Http1Connection> idle = new();
     private readonly Lock gate = new();
     private int open;
+    private int warming;
+    private long lastExchange;
+    private long warmFailedAt;
 
     public int Open => Volatile.Read(ref open);
+
+    /// <summary>Warm connections being opened in the background.</summary>
+    public int Warming => Volatile.Read(ref warming);
 
     public int Idle
     {
@@ -192,6 +233,59 @@ internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int 
 
     /// <summary>Called once by each connection when it closes.</summary>
     public void Closed() => Interlocked.Decrement(ref open);
+
+    /// <summary>An exchange starts: the host counts as in use for <see cref="Http1Upstream.WarmFor"/>.</summary>
+    public void MarkUsed() => Volatile.Write(ref lastExchange, owner.Now);
+
+    /// <summary>
+    /// When the host was used recently, opens connections in the background until
+    /// <see cref="Http1Upstream.WarmConnections"/> idle ones will still be fresh at the next sweep.
+    /// </summary>
+    public void KeepWarm()
+    {
+        var used = Volatile.Read(ref lastExchange);
+        var failed = Volatile.Read(ref warmFailedAt);
+        var now = owner.Now;
+        if (owner.WarmConnections == 0 || owner.Disposed || used == 0 || owner.Since(used, now) >= owner.WarmFor
+            || (failed != 0 && owner.Since(failed, now) < owner.WarmRetryAfter))
+        {
+            return;
+        }
+        var fresh = 0;
+        lock (gate)
+        {
+            foreach (var connection in idle)
+            {
+                if (!owner.ExpiresWithin(connection, now, owner.SweepEvery) && ++fresh == owner.WarmConnections)
+                {
+                    break;
+                }
+            }
+        }
+        for (var missing = owner.WarmConnections - fresh - Volatile.Read(ref warming); missing > 0; missing--)
+        {
+            Interlocked.Increment(ref warming);
+            _ = WarmAsync();
+        }
+    }
+
+    private async Task WarmAsync()
+    {
+        try
+        {
+            Return(await ConnectAsync(CancellationToken.None).ConfigureAwait(false));
+        }
+        catch (Exception)
+        {
+            // A background attempt: any failure only means no warm connection. The host may be down (its health
+            // probe says so); try again later, not at every sweep.
+            Volatile.Write(ref warmFailedAt, owner.Now);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref warming);
+        }
+    }
 
     public async ValueTask<Http1Connection> ConnectAsync(CancellationToken ct)
     {

@@ -7,13 +7,15 @@ namespace Atoll.Server.Gateway;
 /// Clients to model servers: <see cref="Http1Upstream"/> for forwarded requests (with
 /// <see cref="GatewayOptions.InlineIo"/> its connections complete their I/O on the socket event threads, see
 /// <see cref="InlineIo"/>) and an <see cref="HttpClient"/> for health and metrics probes, which stays on the thread
-/// pool. Pooled connections are recycled so DNS and endpoint changes are seen.
+/// pool. Pooled connections are recycled so DNS and endpoint changes are seen, and a few are kept warm per recently
+/// used model server (<see cref="GatewayOptions.WarmConnections"/>).
 /// </summary>
 internal sealed class UpstreamClients : IDisposable
 {
     public UpstreamClients(IOptions<GatewayOptions> options)
     {
-        Requests = new Http1Upstream(options.Value.InlineIo);
+        var settings = options.Value;
+        Requests = new Http1Upstream(settings.InlineIo, settings.UpstreamIdleTimeout, warmConnections: settings.WarmConnections);
         Probe = new HttpClient(Handler(), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(5) };
     }
 

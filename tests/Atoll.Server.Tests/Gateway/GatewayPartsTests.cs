@@ -8,6 +8,17 @@ namespace Atoll.Server.Tests.Gateway;
 
 public sealed class GatewayPartsTests
 {
+    [Theory]
+    [InlineData(0.5, 1, "upstream idle timeout 0.5s: expected at least 1s")]
+    [InlineData(4, -1, "warm connections -1: expected 0 to 16")]
+    [InlineData(4, 17, "warm connections 17: expected 0 to 16")]
+    public void Upstream_connection_settings_out_of_range_are_named(double idleSeconds, int warm, string expected)
+    {
+        var options = new GatewayOptions { UpstreamIdleTimeout = TimeSpan.FromSeconds(idleSeconds), WarmConnections = warm };
+        Assert.Contains(options.Validate(), p => p.Contains(expected, StringComparison.Ordinal));
+        Assert.Empty(new GatewayOptions().Validate());
+    }
+
     [Fact]
     public void Rate_limiter_refuses_past_the_requests_per_minute_and_refills_with_time()
     {

@@ -287,6 +287,84 @@ public sealed class Http1UpstreamTests
         Assert.Equal(2, server.Accepted);
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(0, 1)]
+    public async Task A_request_after_a_quiet_spell_finds_a_warm_connection(int warm, int openedByTheRequest)
+    {
+        await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        var time = new FakeTimeProvider();
+        using var client = new Http1Upstream(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: warm);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        await ExchangeAndReadAsync(target);
+
+        // Sweeps every second; at 3 s the idle connection would expire before the next one, so a fresh one opens
+        // (with warming on) and the old one closes at 4 s.
+        for (var second = 1; second <= 4; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await WaitForAsync(() => target.Pool.Warming == 0 && server.Accepted == 1 + (second >= 3 ? warm : 0));
+        }
+        Assert.Equal(warm, client.OpenConnections);
+        var before = server.Accepted;
+        await ExchangeAndReadAsync(target);
+        Assert.Equal(openedByTheRequest, server.Accepted - before);
+    }
+
+    [Fact]
+    public async Task A_host_unused_for_the_warm_period_is_let_go()
+    {
+        await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        var time = new FakeTimeProvider();
+        using var client = new Http1Upstream(
+            inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: 2, warmFor: TimeSpan.FromSeconds(10));
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        await ExchangeAndReadAsync(target);
+        for (var second = 1; second <= 16; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await WaitForAsync(() => target.Pool.Warming == 0);
+            if (second <= 9)
+            {
+                Assert.True(target.Pool.Idle >= 2, $"at {second}s only {target.Pool.Idle} idle connections");
+            }
+        }
+        Assert.Equal(0, client.OpenConnections);
+        var accepted = server.Accepted;
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(accepted, server.Accepted);
+        Assert.Equal(0, client.OpenConnections);
+    }
+
+    [Fact]
+    public async Task A_warm_connection_the_server_closed_is_replaced_without_an_error()
+    {
+        await using var server = new ScriptedServer(async (conn, number) =>
+        {
+            if (number == 2)
+            {
+                conn.Close(); // the warm one: closed before it carries anything
+                return;
+            }
+            while (await conn.ReadRequestAsync() is not null)
+            {
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+        var time = new FakeTimeProvider();
+        using var client = new Http1Upstream(inlineIo: true, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: 1);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        await ExchangeAndReadAsync(target);
+        for (var second = 1; second <= 4; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await WaitForAsync(() => target.Pool.Warming == 0);
+        }
+        await server.WaitForClosedAsync(1);
+        await ExchangeAndReadAsync(target);
+        Assert.Equal(3, server.Accepted);
+    }
+
     [Fact]
     public async Task Https_model_servers_work_over_tls()
     {
@@ -336,6 +414,16 @@ public sealed class Http1UpstreamTests
         var answer = await target.ExchangeAsync(Body, false, CancellationToken.None);
         Assert.Equal("ok", await ReadAllAsync(answer));
         answer.Release();
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 10 s");
+            await Task.Delay(5);
+        }
     }
 
     private static async Task<string> ReadAllAsync(Http1Connection answer)
