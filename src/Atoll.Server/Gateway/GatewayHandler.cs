@@ -42,10 +42,11 @@ internal sealed class GatewayHandler(
 
     /// <summary>
     /// A request the HTTP/1.1 front (<see cref="Http1Front"/>) authenticated (<see cref="AuthenticateAsync"/>) and
-    /// then read, body and all, within the limit.
+    /// then read, body and all, within the limit; <paramref name="started"/> is its <see cref="Stopwatch"/> timestamp
+    /// from before the key check.
     /// </summary>
-    public ValueTask HandleAsync(GatewayClient client, GatewayCaller caller, GatewayRoute route, string path, byte[] body) =>
-        ServeAsync(client, caller, route, path, body, Stopwatch.GetTimestamp());
+    public ValueTask HandleAsync(GatewayClient client, GatewayCaller caller, GatewayRoute route, string path, byte[] body, long started) =>
+        ServeAsync(client, caller, route, path, body, started);
 
     /// <summary>The caller, or null after answering 401.</summary>
     public async ValueTask<GatewayCaller?> AuthenticateAsync(GatewayClient client)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
@@ -131,7 +132,9 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             try
             {
                 // The key first: a client without one gets its 401 and costs no buffer for its body, which is skipped
-                // when it is small and the connection is kept, or else the connection closes.
+                // when it is small and the connection is kept, or else the connection closes. The request's latency
+                // counts from here, as on the Kestrel path: the key check and the body are part of it.
+                var started = Stopwatch.GetTimestamp();
                 var caller = await handler.AuthenticateAsync(client).ConfigureAwait(false);
                 if (caller is null && (!client.KeepAlive || head.ContentLength - (read.Buffer.Length - head.HeadLength) > MaxSkippedBody))
                 {
@@ -152,7 +155,7 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
                 }
                 if (caller is not null)
                 {
-                    await handler.HandleAsync(client, caller, head.Route, head.Path, body).ConfigureAwait(false);
+                    await handler.HandleAsync(client, caller, head.Route, head.Path, body, started).ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (client.Aborted.IsCancellationRequested || e is IOException or OperationCanceledException)

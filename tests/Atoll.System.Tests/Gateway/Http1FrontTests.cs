@@ -46,6 +46,32 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
     }
 
     [Fact]
+    public async Task The_latency_of_a_request_served_by_the_front_includes_its_body()
+    {
+        const string Sum = "atoll_gateway_request_duration_seconds_sum";
+        var before = await shared.Server.MetricAsync(Sum);
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        var request = Post(Body("a body that takes its time", 1));
+        var half = request.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4 + 10;
+        await connection.SendAsync(request[..half]);
+        await Task.Delay(1500);
+        await connection.SendAsync(request[half..]);
+        var (status, head, body) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, body, 1);
+        AssertAnsweredByFront(head);
+
+        // Observed just after the answer is written; one request with one token takes well under a second once its
+        // body is in.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        double added;
+        while ((added = await shared.Server.MetricAsync(Sum) - before) < 1.5 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        Assert.InRange(added, 1.5, 4);
+    }
+
+    [Fact]
     public async Task A_head_that_turns_out_not_to_be_the_fronts_after_a_pause_goes_to_Kestrel_whole()
     {
         using var connection = await RawConnection.OpenAsync(shared.Server.Port);
