@@ -33,6 +33,8 @@ internal sealed class Http1Upstream : IDisposable
     private readonly ConditionalWeakTable<Uri, Http1Target> targets = [];
     private readonly ITimer sweeper;
     private readonly TimeProvider time;
+    private readonly CancellationTokenSource stopping = new();
+    private int sweeping;
 
     /// <param name="idleTimeout">Idle connections are closed after this (default 4 s, under uvicorn's 5 s).</param>
     /// <param name="warmConnections">Connections kept open to each recently used host (0: none).</param>
@@ -47,6 +49,7 @@ internal sealed class Http1Upstream : IDisposable
         ValidateCertificate = validateCertificate;
         WarmConnections = warmConnections;
         this.time = time ?? TimeProvider.System;
+        Stopping = stopping.Token;
         // Four sweeps per idle timeout: an idle connection is replaced before it expires, not after.
         SweepEvery = IdleTimeout / 4;
         sweeper = this.time.CreateTimer(static s => ((Http1Upstream)s!).Sweep(), this, SweepEvery, SweepEvery);
@@ -76,7 +79,10 @@ internal sealed class Http1Upstream : IDisposable
     /// <summary>Certificate check for https model servers; null is the system's default validation.</summary>
     public RemoteCertificateValidationCallback? ValidateCertificate { get; }
 
-    public bool Disposed { get; private set; }
+    public bool Disposed => stopping.IsCancellationRequested;
+
+    /// <summary>Cancelled by <see cref="Dispose"/>: background connects stop with it.</summary>
+    public CancellationToken Stopping { get; }
 
     /// <summary>Open connections to all hosts, idle or busy.</summary>
     public int OpenConnections => pools.Values.Sum(p => p.Open);
@@ -98,12 +104,13 @@ internal sealed class Http1Upstream : IDisposable
 
     public void Dispose()
     {
-        Disposed = true;
+        stopping.Cancel();
         sweeper.Dispose();
         foreach (var pool in pools.Values)
         {
             pool.CloseIdle(all: true);
         }
+        stopping.Dispose();
     }
 
     private Http1Target CreateTarget(Uri url)
@@ -125,10 +132,22 @@ internal sealed class Http1Upstream : IDisposable
 
     private void Sweep()
     {
-        foreach (var pool in pools.Values)
+        // Timer callbacks may overlap when the thread pool is slow; one sweep at a time counts what it opens.
+        if (Interlocked.Exchange(ref sweeping, 1) == 1)
         {
-            pool.KeepWarm();
-            pool.CloseIdle(all: false);
+            return;
+        }
+        try
+        {
+            foreach (var pool in pools.Values)
+            {
+                pool.KeepWarm();
+                pool.CloseIdle(all: false);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref sweeping, 0);
         }
     }
 }
@@ -180,11 +199,16 @@ internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int 
     private int warming;
     private long lastExchange;
     private long warmFailedAt;
+    private bool closed;
+    private int warmAttempts;
 
     public int Open => Volatile.Read(ref open);
 
     /// <summary>Warm connections being opened in the background.</summary>
     public int Warming => Volatile.Read(ref warming);
+
+    /// <summary>Warm connections this pool started to open, since it was made.</summary>
+    public int WarmAttempts => Volatile.Read(ref warmAttempts);
 
     public int Idle
     {
@@ -219,23 +243,32 @@ internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int 
 
     public void Return(Http1Connection connection)
     {
-        if (owner.Disposed)
-        {
-            connection.Dispose();
-            return;
-        }
         connection.LastUsed = owner.Now;
         lock (gate)
         {
-            idle.Push(connection);
+            // Checked under the lock that closing takes: nothing is pushed after the pool was emptied for good.
+            if (!closed && !owner.Disposed)
+            {
+                idle.Push(connection);
+                return;
+            }
         }
+        connection.Dispose();
     }
 
     /// <summary>Called once by each connection when it closes.</summary>
     public void Closed() => Interlocked.Decrement(ref open);
 
     /// <summary>An exchange starts: the host counts as in use for <see cref="Http1Upstream.WarmFor"/>.</summary>
-    public void MarkUsed() => Volatile.Write(ref lastExchange, owner.Now);
+    public void MarkUsed()
+    {
+        // At most one write a second: every request passes here, from every event thread.
+        var now = owner.Now;
+        if (owner.Since(Volatile.Read(ref lastExchange), now) >= TimeSpan.FromSeconds(1))
+        {
+            Volatile.Write(ref lastExchange, now);
+        }
+    }
 
     /// <summary>
     /// When the host was used recently, opens connections in the background until
@@ -265,6 +298,7 @@ internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int 
         for (var missing = owner.WarmConnections - fresh - Volatile.Read(ref warming); missing > 0; missing--)
         {
             Interlocked.Increment(ref warming);
+            Interlocked.Increment(ref warmAttempts);
             _ = WarmAsync();
         }
     }
@@ -273,7 +307,7 @@ internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int 
     {
         try
         {
-            Return(await ConnectAsync(CancellationToken.None).ConfigureAwait(false));
+            Return(await ConnectAsync(owner.Stopping).ConfigureAwait(false));
         }
         catch (Exception)
         {
@@ -290,10 +324,6 @@ internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int 
     public async ValueTask<Http1Connection> ConnectAsync(CancellationToken ct)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        if (owner.InlineIo)
-        {
-            Gateway.InlineIo.TrySet(socket, inline: true);
-        }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(owner.ConnectTimeout);
         Stream stream;
@@ -322,17 +352,24 @@ internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int 
             }
             stream = secure;
         }
+        // Inline only once connected: the connect and the TLS handshake (warm connections are opened every few
+        // seconds) complete on the thread pool, never on an event thread that forwards requests.
+        if (owner.InlineIo)
+        {
+            Gateway.InlineIo.TrySet(socket, inline: true);
+        }
         Interlocked.Increment(ref open);
         return new Http1Connection(this, stream, owner.Now);
     }
 
-    /// <summary>Closes idle connections past their idle time or lifetime, or all of them.</summary>
+    /// <summary>Closes idle connections past their idle time or lifetime, or all of them for good (shutdown).</summary>
     public void CloseIdle(bool all)
     {
         List<Http1Connection>? closing = null;
         var now = owner.Now;
         lock (gate)
         {
+            closed |= all;
             if (idle.Count == 0)
             {
                 return;

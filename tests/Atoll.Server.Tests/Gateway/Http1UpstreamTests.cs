@@ -332,6 +332,7 @@ public sealed class Http1UpstreamTests
         Assert.Equal(0, client.OpenConnections);
         var accepted = server.Accepted;
         time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, target.Pool.Warming); // a warm connect is counted as it starts, inside Advance
         Assert.Equal(accepted, server.Accepted);
         Assert.Equal(0, client.OpenConnections);
     }
@@ -360,9 +361,39 @@ public sealed class Http1UpstreamTests
             time.Advance(TimeSpan.FromSeconds(1));
             await WaitForAsync(() => target.Pool.Warming == 0);
         }
-        await server.WaitForClosedAsync(1);
+        await server.WaitForClosedAsync(2); // the warm one, closed by the server, and the first, expired at 4 s
         await ExchangeAndReadAsync(target);
         Assert.Equal(3, server.Accepted);
+    }
+
+    [Fact]
+    public async Task A_host_that_refuses_is_not_warmed_again_for_a_while_and_nothing_is_left_open_after_dispose()
+    {
+        await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        var time = new FakeTimeProvider();
+        var client = new Http1Upstream(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: 1);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        await ExchangeAndReadAsync(target);
+        var refused = client.Target(new Uri($"http://127.0.0.1:{FreePort()}/v1/chat/completions"));
+        await Assert.ThrowsAsync<UpstreamException>(() => refused.ExchangeAsync(Body, false, CancellationToken.None).AsTask());
+
+        time.Advance(TimeSpan.FromSeconds(1)); // the first sweep tries to warm the refusing host once
+        Assert.Equal(1, refused.Pool.WarmAttempts);
+        await WaitForAsync(() => refused.Pool.Warming == 0);
+        for (var second = 2; second <= 30; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await WaitForAsync(() => target.Pool.Warming == 0);
+        }
+        Assert.Equal(1, refused.Pool.WarmAttempts);
+        time.Advance(TimeSpan.FromSeconds(1)); // 30 s after the failure: tried again
+        Assert.Equal(2, refused.Pool.WarmAttempts);
+        await WaitForAsync(() => refused.Pool.Warming == 0);
+
+        Assert.True(client.OpenConnections >= 1, "the reachable host keeps a warm connection");
+        client.Dispose();
+        Assert.Equal(0, client.OpenConnections);
+        await server.WaitForClosedAsync(server.Accepted);
     }
 
     [Fact]
