@@ -19,16 +19,11 @@ public sealed class StreamingTests(SharedGatewayFixture shared)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
 
-        var clock = Stopwatch.StartNew();
-        var arrivals = new List<(TimeSpan At, string Data)>();
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            if (line.StartsWith("data:", StringComparison.Ordinal))
-            {
-                arrivals.Add((clock.Elapsed, line[5..].Trim()));
-            }
-        }
+        // Read on a thread of its own with blocking reads: when this process's thread pool is starved (other test
+        // classes run in parallel on a loaded CI machine), awaited reads resume late and bunch the arrivals
+        // together, which would look like a buffering gateway.
+        var body = await response.Content.ReadAsStreamAsync();
+        var arrivals = await Task.Factory.StartNew(() => ReadDataLines(body), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         Assert.Equal("[DONE]", arrivals[^1].Data);
         var text = new StringBuilder();
@@ -45,7 +40,24 @@ public sealed class StreamingTests(SharedGatewayFixture shared)
         // The sim spaces 10 tokens 100 ms apart (±10%): ~900 ms from first to last. A buffering gateway delivers them together.
         var spread = arrivals[^1].At - arrivals[0].At;
         Assert.True(spread >= TimeSpan.FromMilliseconds(500),
-            $"first and last data lines arrived only {spread.TotalMilliseconds:0} ms apart: the stream was buffered");
+            $"first and last data lines arrived only {spread.TotalMilliseconds:0} ms apart: the stream was buffered "
+            + $"(arrivals at {string.Join(", ", arrivals.Select(a => $"{a.At.TotalMilliseconds:0}"))} ms)");
+    }
+
+    /// <summary>The "data:" lines of an event stream with the time each was read, by blocking reads.</summary>
+    private static List<(TimeSpan At, string Data)> ReadDataLines(Stream body)
+    {
+        var clock = Stopwatch.StartNew();
+        var arrivals = new List<(TimeSpan At, string Data)>();
+        using var reader = new StreamReader(body);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.StartsWith("data:", StringComparison.Ordinal))
+            {
+                arrivals.Add((clock.Elapsed, line[5..].Trim()));
+            }
+        }
+        return arrivals;
     }
 
     [Fact]
