@@ -6,15 +6,20 @@ freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0
 # until_ok COMMAND...: retries COMMAND for up to 30 s, then exits the script saying what never became ready
 until_ok() { for _ in $(seq 300); do if "$@" >/dev/null 2>&1; then return 0; fi; sleep 0.1; done; echo "not ready: $*" >&2; exit 1; }
 
-# ticks PID...: utime+stime of the processes and their live descendants, in clock ticks (HZ per second)
-ticks() {
+# family PID...: the processes and their live descendants, one pid per line
+family() {
   local all=("$@") i=0 c
   while [ $i -lt ${#all[@]} ]; do
     for c in $(cat "/proc/${all[$i]}/task/"*/children 2>/dev/null); do all+=("$c"); done
     i=$((i + 1))
   done
+  printf '%s\n' "${all[@]}"
+}
+
+# ticks PID...: utime+stime of the processes and their live descendants, in clock ticks (HZ per second)
+ticks() {
   local sum=0 p line
-  for p in "${all[@]}"; do
+  for p in $(family "$@"); do
     line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
     line=${line##*) }
     read -r -a f <<<"$line"
@@ -27,13 +32,8 @@ HZ=$(getconf CLK_TCK)
 # switches PID...: context switches (voluntary + involuntary) of every thread of the processes and their live
 # descendants so far; a proxy that hands work between threads pays for it in these
 switches() {
-  local all=("$@") i=0 c
-  while [ $i -lt ${#all[@]} ]; do
-    for c in $(cat "/proc/${all[$i]}/task/"*/children 2>/dev/null); do all+=("$c"); done
-    i=$((i + 1))
-  done
   local p
-  for p in "${all[@]}"; do cat "/proc/$p/task/"*/status 2>/dev/null; done | awk '/ctxt_switches/ { n += $2 } END { print n + 0 }'
+  for p in $(family "$@"); do cat "/proc/$p/task/"*/status 2>/dev/null; done | awk '/ctxt_switches/ { n += $2 } END { print n + 0 }'
 }
 
 # start_nginx DIR PORT SIM_PORT: nginx in the foreground of a background job (its pid in $!), least_conn over one

@@ -69,13 +69,13 @@ for r in $(seq "$ROUNDS"); do
     t0=0; s0=0; [ -n "${proc[$name]}" ] && { t0=$(ticks "${proc[$name]}"); s0=$(switches "${proc[$name]}"); }
     b0=$(ticks "$sim_pid")
     line=$(run "$name" "$DURATION" | grep '^BENCH ') || { echo "wrk against $name printed no summary" >&2; exit 1; }
-    cpu=-1; sw=-1
+    cpu=-1; sw=-1; req=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
     if [ -n "${proc[$name]}" ]; then
-      t1=$(ticks "${proc[$name]}"); s1=$(switches "${proc[$name]}"); req=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
+      t1=$(ticks "${proc[$name]}"); s1=$(switches "${proc[$name]}")
       cpu=$(awk -v a="$t0" -v b="$t1" -v n="$req" -v hz="$HZ" 'BEGIN { printf "%.4f", (b - a) * 1000 / hz / n }')
       sw=$(awk -v a="$s0" -v b="$s1" -v n="$req" 'BEGIN { printf "%.3f", (b - a) / n }')
     fi
-    sim=$(awk -v a="$b0" -v b="$(ticks "$sim_pid")" -v n="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")" -v hz="$HZ" 'BEGIN { printf "%.4f", (b - a) * 1000 / hz / n }')
+    sim=$(awk -v a="$b0" -v b="$(ticks "$sim_pid")" -v n="$req" -v hz="$HZ" 'BEGIN { printf "%.4f", (b - a) * 1000 / hz / n }')
     echo "round=$r variant=$name cpu_ms_per_req=$cpu switches_per_req=$sw sim_cpu_ms_per_req=$sim ${line#BENCH }" | tee -a "$tmp/runs.txt"
   done
 done

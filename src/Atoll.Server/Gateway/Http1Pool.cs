@@ -1,0 +1,217 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+
+namespace Atoll.Server.Gateway;
+
+/// <summary>Keep-alive connections to one host and port, most recently used first.</summary>
+internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int port)
+{
+    private readonly Stack<Http1Connection> idle = new();
+    private readonly Lock gate = new();
+    private int open;
+    private int warming;
+    private long lastExchange;
+    private long warmFailedAt;
+    private bool closed;
+    private int warmAttempts;
+
+    public int Open => Volatile.Read(ref open);
+
+    /// <summary>Warm connections being opened in the background.</summary>
+    public int Warming => Volatile.Read(ref warming);
+
+    /// <summary>Warm connections this pool started to open, since it was made.</summary>
+    public int WarmAttempts => Volatile.Read(ref warmAttempts);
+
+    public int Idle
+    {
+        get
+        {
+            lock (gate)
+            {
+                return idle.Count;
+            }
+        }
+    }
+
+    public Http1Connection? TryRent()
+    {
+        while (true)
+        {
+            Http1Connection? connection;
+            lock (gate)
+            {
+                if (!idle.TryPop(out connection))
+                {
+                    return null;
+                }
+            }
+            if (!owner.Expired(connection, owner.Now))
+            {
+                return connection;
+            }
+            connection.Dispose();
+        }
+    }
+
+    public void Return(Http1Connection connection)
+    {
+        connection.LastUsed = owner.Now;
+        lock (gate)
+        {
+            // Checked under the lock that closing takes: nothing is pushed after the pool was emptied for good.
+            if (!closed && !owner.Disposed)
+            {
+                idle.Push(connection);
+                return;
+            }
+        }
+        connection.Dispose();
+    }
+
+    /// <summary>Called once by each connection when it closes.</summary>
+    public void Closed() => Interlocked.Decrement(ref open);
+
+    /// <summary>An exchange starts: the host counts as in use for <see cref="Http1Upstream.WarmFor"/>.</summary>
+    public void MarkUsed()
+    {
+        // At most one write a second: every request passes here, from every event thread.
+        var now = owner.Now;
+        if (owner.Since(Volatile.Read(ref lastExchange), now) >= TimeSpan.FromSeconds(1))
+        {
+            Volatile.Write(ref lastExchange, now);
+        }
+    }
+
+    /// <summary>
+    /// When the host was used recently, opens connections in the background until
+    /// <see cref="Http1Upstream.WarmConnections"/> idle ones will still be fresh at the next sweep.
+    /// </summary>
+    public void KeepWarm()
+    {
+        var used = Volatile.Read(ref lastExchange);
+        var failed = Volatile.Read(ref warmFailedAt);
+        var now = owner.Now;
+        if (owner.WarmConnections == 0 || owner.Disposed || used == 0 || owner.Since(used, now) >= owner.WarmFor
+            || (failed != 0 && owner.Since(failed, now) < owner.WarmRetryAfter))
+        {
+            return;
+        }
+        var fresh = 0;
+        lock (gate)
+        {
+            foreach (var connection in idle)
+            {
+                if (!owner.ExpiresWithin(connection, now, owner.SweepEvery) && ++fresh == owner.WarmConnections)
+                {
+                    break;
+                }
+            }
+        }
+        for (var missing = owner.WarmConnections - fresh - Volatile.Read(ref warming); missing > 0; missing--)
+        {
+            Interlocked.Increment(ref warming);
+            Interlocked.Increment(ref warmAttempts);
+            _ = WarmAsync();
+        }
+    }
+
+    private async Task WarmAsync()
+    {
+        try
+        {
+            Return(await ConnectAsync(owner.Stopping).ConfigureAwait(false));
+        }
+        catch (Exception)
+        {
+            // A background attempt: any failure only means no warm connection. The host may be down (its health
+            // probe says so); try again later, not at every sweep.
+            Volatile.Write(ref warmFailedAt, owner.Now);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref warming);
+        }
+    }
+
+    public async ValueTask<Http1Connection> ConnectAsync(CancellationToken ct)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(owner.ConnectTimeout);
+        Stream stream;
+        try
+        {
+            await socket.ConnectAsync(new DnsEndPoint(host, port), timeout.Token).ConfigureAwait(false);
+            stream = new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (Exception e)
+        {
+            socket.Dispose();
+            throw ConnectFailed(e, ct);
+        }
+        if (tls)
+        {
+            var secure = new SslStream(stream, leaveInnerStreamOpen: false);
+            try
+            {
+                var options = new SslClientAuthenticationOptions { TargetHost = host, RemoteCertificateValidationCallback = owner.ValidateCertificate };
+                await secure.AuthenticateAsClientAsync(options, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                await secure.DisposeAsync().ConfigureAwait(false);
+                throw ConnectFailed(e, ct);
+            }
+            stream = secure;
+        }
+        // Inline only once connected: the connect and the TLS handshake (warm connections are opened every few
+        // seconds) complete on the thread pool, never on an event thread that forwards requests.
+        if (owner.InlineIo)
+        {
+            Gateway.InlineIo.TrySet(socket, inline: true);
+        }
+        Interlocked.Increment(ref open);
+        return new Http1Connection(this, stream, owner.Now);
+    }
+
+    /// <summary>Closes idle connections past their idle time or lifetime, or all of them for good (shutdown).</summary>
+    public void CloseIdle(bool all)
+    {
+        List<Http1Connection>? closing = null;
+        var now = owner.Now;
+        lock (gate)
+        {
+            closed |= all;
+            if (idle.Count == 0)
+            {
+                return;
+            }
+            var kept = idle.ToArray(); // most recent first
+            idle.Clear();
+            for (var i = kept.Length - 1; i >= 0; i--)
+            {
+                if (all || owner.Expired(kept[i], now))
+                {
+                    (closing ??= []).Add(kept[i]);
+                }
+                else
+                {
+                    idle.Push(kept[i]);
+                }
+            }
+        }
+        closing?.ForEach(c => c.Dispose());
+    }
+
+    private Exception ConnectFailed(Exception e, CancellationToken ct) => e switch
+    {
+        OperationCanceledException when ct.IsCancellationRequested => e,
+        OperationCanceledException => new UpstreamException($"no connection to {host}:{port} within {owner.ConnectTimeout.TotalSeconds:0.#}s", connecting: true),
+        SocketException or IOException or AuthenticationException => new UpstreamException(
+            $"{(e is AuthenticationException ? "TLS failed: " : "")}{e.Message} ({host}:{port})", connecting: true, e),
+        _ => e,
+    };
+}
