@@ -7,7 +7,8 @@
 #   CPU_TTFT (sim ms, 50), CPU_ATOLL_ENV ("NAME=VALUE ..." set for the Atoll server only),
 #   CPU_CONNECTIONS (64), CPU_TRACE=1 also records a CPU sample trace of Atoll with dotnet-trace (CPU_TOOLS: where
 #   dotnet-trace/dotnet-counters are, default /tmp/tools), CPU_PERF=1 records Atoll with `perf record -g` (run with
-#   DOTNET_PerfMapEnabled=1 for JIT symbols; reports in /tmp/atoll-perf-*.txt), CPU_KEEP=1 keeps the logs.
+#   DOTNET_PerfMapEnabled=1 for JIT symbols; reports in /tmp/atoll-perf-*.txt), CPU_ALLOCS=1 prints what Atoll
+#   allocates by type during the run (bench/gateway/allocs: the runtime's allocation ticks), CPU_KEEP=1 keeps the logs.
 # Prints one line per target: CPU ms per request of the proxy, of the sim and of wrk, and KB allocated per request.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -91,6 +92,13 @@ for target in $TARGETS; do
     trace=$!
     sleep 1
   fi
+  allocs=
+  if [ "$target" = atoll ] && [ "${CPU_ALLOCS:-0}" = 1 ]; then
+    dotnet build "$here/allocs/allocs.csproj" -c Release -nologo -v quiet -o "$tmp/allocs" >"$tmp/allocs-build.log" 2>&1 \
+      || { cat "$tmp/allocs-build.log" >&2; exit 1; }
+    "$tmp/allocs/allocs" "$ppid" "$DURATION" "$tmp/allocs.nettrace" >"$tmp/allocs.txt" 2>&1 &
+    allocs=$!
+  fi
   perf=
   if [ "$target" = atoll ] && [ "${CPU_PERF:-0}" = 1 ]; then
     # Needs DOTNET_PerfMapEnabled=1 in the environment (JIT symbols in /tmp/perf-PID.map).
@@ -135,6 +143,7 @@ EOF
     perf report -i "$tmp/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -v '^$' | head -200 >/tmp/atoll-perf-self.txt || true
     perf report -i "$tmp/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -v '^$' | head -300 >/tmp/atoll-perf-children.txt || true
   fi
+  if [ -n "$allocs" ]; then wait "$allocs" || true; echo "allocations of atoll during the run ($req requests):"; cat "$tmp/allocs.txt"; fi
   if [ -n "$trace" ]; then wait "$trace" || true; cp "$tmp"/atoll*.speedscope.json /tmp/ 2>/dev/null || true; fi
   awk -v n="$req" -v p=$((p1 - p0)) -v s=$((s1 - s0)) -v w="$w" -v hz="$HZ" -v t="$target" -v a="${alloc:-n/a}" -v line="$line" 'BEGIN {
     printf "CPU target=%s requests=%d proxy_cpu_ms_per_req=%.4f sim_cpu_ms_per_req=%.4f wrk_cpu_ms_per_req=%.4f alloc_kb_per_req=%s | %s\n",

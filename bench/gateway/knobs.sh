@@ -54,6 +54,7 @@ for v in "$@"; do
         --endpoint "$MODEL=http://127.0.0.1:$sim_port" --endpoint-capacity 256 "${args[@]}" >"$tmp/$name.log" 2>&1 &
       pids+=($!); proc[$name]=$!
       until_ok test -s "$tmp/$name/admin.token"
+      until_ok curl -fsS "http://127.0.0.1:$port/healthz" # the token is written before the port listens
       token[$name]=$(cat "$tmp/$name/admin.token"); url[$name]=http://127.0.0.1:$port ;;
     *) echo "knobs.sh: unknown variant '$v' (direct, nginx or NAME=ENV)" >&2; exit 2 ;;
   esac

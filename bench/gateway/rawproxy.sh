@@ -36,6 +36,7 @@ http_pid=$!; pids+=($http_pid)
 start_nginx "$tmp/ng" "$nginx_port" "$sim_port"
 nginx_pid=$!; pids+=($nginx_pid)
 until_ok test -s "$tmp/atoll/admin.token"
+until_ok curl -fsS "http://127.0.0.1:$atoll_port/healthz" # the token is written before the port listens
 token=$(cat "$tmp/atoll/admin.token")
 until_ok curl -fsS "http://127.0.0.1:$nginx_port/health"
 

@@ -38,6 +38,7 @@ for v in warm:1 cold:0; do
     --provisioning false >"$tmp/$name.log" 2>&1 &
   pids+=($!)
   until_ok test -s "$tmp/$name/admin.token"
+  until_ok curl -fsS "http://127.0.0.1:$port/healthz" # the token is written before the port listens
   token[$name]=$(cat "$tmp/$name/admin.token"); url[$name]=http://127.0.0.1:$port
 done
 body='{"model":"'$MODEL'","messages":[{"role":"user","content":"hello"}],"max_tokens":4}'

@@ -74,7 +74,14 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             Http1RequestHead head;
             for (var reads = 1; ; reads++)
             {
-                read = await deadlines.ReadAsync(idle ? keepAlive : silence).ConfigureAwait(false);
+                try
+                {
+                    read = await deadlines.ReadAsync(idle ? keepAlive : silence).ConfigureAwait(false);
+                }
+                finally
+                {
+                    deadlines.ReadDone();
+                }
                 if (deadlines.TimedOut || (read.IsCanceled && idle) || (read.IsCompleted && read.Buffer.IsEmpty))
                 {
                     return;
@@ -205,7 +212,14 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             {
                 return null;
             }
-            read = await deadlines.ReadAsync(silence).ConfigureAwait(false);
+            try
+            {
+                read = await deadlines.ReadAsync(silence).ConfigureAwait(false);
+            }
+            finally
+            {
+                deadlines.ReadDone();
+            }
             if (deadlines.TimedOut || TooSlow(got, started))
             {
                 return null;
