@@ -59,34 +59,28 @@ internal sealed class GatewayHandler(
         return caller;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ServeAsync(GatewayClient client, GatewayCaller caller, GatewayRoute route, string path, byte[] body, long started)
+    /// <summary>
+    /// Checks the request, then routes it. Not an async method itself (only <see cref="RouteAsync"/> is): with 64
+    /// requests in flight every async level of a request is an allocation of its own.
+    /// </summary>
+    private ValueTask ServeAsync(GatewayClient client, GatewayCaller caller, GatewayRoute route, string path, byte[] body, long started)
     {
         var (request, invalid, param) = GatewayRequest.Parse(body, route);
         if (request is null)
         {
-            await client.WriteErrorAsync(400, invalid!, "invalid_request_error", null, param).ConfigureAwait(false);
-            return;
+            return client.WriteErrorAsync(400, invalid!, "invalid_request_error", null, param);
         }
         if (registry.ForModel(request.Model).Length == 0)
         {
-            await client.WriteErrorAsync(404,
-                $"The model `{request.Model}` does not exist or no node serves it. See GET /v1/models.", "invalid_request_error", "model_not_found", "model")
-                .ConfigureAwait(false);
-            return;
+            return client.WriteErrorAsync(404,
+                $"The model `{request.Model}` does not exist or no node serves it. See GET /v1/models.", "invalid_request_error", "model_not_found", "model");
         }
         if (limiter.TryAdmit(caller, (int)Math.Min(int.MaxValue, request.PromptBytes / 4)) is { } wait)
         {
-            await client.WriteErrorAsync(429, $"Rate limit reached for API key '{caller.Name}'. Try again in {wait.TotalSeconds:0.#}s.",
-                "requests", "rate_limit_exceeded", null, wait).ConfigureAwait(false);
-            return;
+            return client.WriteErrorAsync(429, $"Rate limit reached for API key '{caller.Name}'. Try again in {wait.TotalSeconds:0.#}s.",
+                "requests", "rate_limit_exceeded", null, wait);
         }
-
-        var latency = metrics.Latency(request.Model);
-        var (endpoint, code, tokens) = await RouteAsync(client, request, path, body, new FirstByteTimer(latency.FirstToken, started)).ConfigureAwait(false);
-        limiter.Charge(caller, tokens);
-        metrics.CountRequest(request.Model, endpoint ?? "none", code);
-        latency.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return RouteAsync(client, caller, request, path, body, started);
     }
 
     /// <summary>
@@ -109,10 +103,12 @@ internal sealed class GatewayHandler(
         return body;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(string? Endpoint, string Code, int Tokens)> RouteAsync(
-        GatewayClient client, GatewayRequest request, string path, byte[] body, FirstByteTimer firstByte)
+    /// <summary>Pick → forward, retrying and queueing as the class says; then the request's metrics and token charge.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RouteAsync(GatewayClient client, GatewayCaller caller, GatewayRequest request, string path, byte[] body, long started)
     {
+        var latency = metrics.Latency(request.Model);
+        var firstByte = new FirstByteTimer(latency.FirstToken, started);
         var settings = options.Value;
         var routing = new RoutingRequest(request.Model) { PrefixHashes = request.PrefixHashes, ClientLocation = settings.Location };
         var signal = signals.TryGetValue(request.Model, out var known)
@@ -122,6 +118,10 @@ internal sealed class GatewayHandler(
         budget.RecordRequest();
         string? lastProblem = null;
         string? lastEndpoint = null;
+        // How the request ended, for its metrics: the endpoint that answered last (if any), the status, the tokens.
+        string? servedBy;
+        string code;
+        int tokens;
         for (var attempt = 1; ; )
         {
             var pick = picker.Pick(routing, registry.ForModel(request.Model));
@@ -131,12 +131,14 @@ internal sealed class GatewayHandler(
                 {
                     if (client.Aborted.IsCancellationRequested)
                     {
-                        return (null, "499", 0);
+                        (servedBy, code, tokens) = (null, "499", 0);
+                        break;
                     }
                     await client.WriteErrorAsync(429,
                         $"Every endpoint of `{request.Model}` is busy and the wait queue is full or timed out after {settings.QueueTimeout.TotalSeconds:0}s. Retry shortly.",
                         "server_error", "model_overloaded", null, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                    return (null, "429", 0);
+                    (servedBy, code, tokens) = (null, "429", 0);
+                    break;
                 }
                 continue;
             }
@@ -147,7 +149,8 @@ internal sealed class GatewayHandler(
                     : $"All attempts for `{request.Model}` failed; last: {lastEndpoint}: {lastProblem}.";
                 await client.WriteErrorAsync(lastProblem is null ? 503 : 502, message, "server_error",
                     lastProblem is null ? "no_endpoint_available" : "upstream_failed").ConfigureAwait(false);
-                return (lastEndpoint, lastProblem is null ? "503" : "502", 0);
+                (servedBy, code, tokens) = (lastEndpoint, lastProblem is null ? "503" : "502", 0);
+                break;
             }
 
             var endpoint = pick.Endpoint;
@@ -159,16 +162,24 @@ internal sealed class GatewayHandler(
             var result = await forwarder.ForwardAsync(client, endpoint, path, body, request.Stream, firstByte).ConfigureAwait(false);
             slot.Dispose(); // before waking the queue, so a waiter finds the slot free
             signal.Release();
-            switch (result.Outcome)
+            if (result.Outcome != AttemptOutcome.Retryable)
             {
-                case AttemptOutcome.Answered:
+                if (result.Outcome == AttemptOutcome.Answered)
+                {
                     endpoint.Health.RecordSuccess();
-                    return (endpoint.Id, GatewayMetrics.Code(result.Status), result.CompletionTokens);
-                case AttemptOutcome.ClientGone:
-                    return (endpoint.Id, "499", result.CompletionTokens);
-                case AttemptOutcome.StreamBroken:
+                }
+                else if (result.Outcome == AttemptOutcome.StreamBroken)
+                {
                     Fail(endpoint, result);
-                    return (endpoint.Id, "stream_error", result.CompletionTokens);
+                }
+                code = result.Outcome switch
+                {
+                    AttemptOutcome.Answered => GatewayMetrics.Code(result.Status),
+                    AttemptOutcome.ClientGone => "499",
+                    _ => "stream_error",
+                };
+                (servedBy, tokens) = (endpoint.Id, result.CompletionTokens);
+                break;
             }
 
             // Retryable: nothing reached the client yet.
@@ -188,10 +199,14 @@ internal sealed class GatewayHandler(
                 await client.WriteErrorAsync(502,
                     $"`{request.Model}` failed on {attempt - 1} endpoint(s); last: {lastEndpoint}: {lastProblem}.", "server_error", "upstream_failed")
                     .ConfigureAwait(false);
-                return (lastEndpoint, "502", 0);
+                (servedBy, code, tokens) = (lastEndpoint, "502", 0);
+                break;
             }
             metrics.Retries.WithLabels(request.Model, result.Status > 0 ? GatewayMetrics.Code(result.Status) : "connect_or_timeout").Inc();
         }
+        limiter.Charge(caller, tokens);
+        metrics.CountRequest(request.Model, servedBy ?? "none", code);
+        latency.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     private void Fail(RoutableEndpoint endpoint, AttemptResult result)
