@@ -15,7 +15,17 @@ if (args.Length < 2 || !int.TryParse(args[0], CultureInfo.InvariantCulture, out 
 var file = args.Length > 2 ? args[2] : Path.Combine(Path.GetTempPath(), $"allocs-{pid}.nettrace");
 var client = new DiagnosticsClient(pid);
 EventPipeProvider[] providers = [new("Microsoft-Windows-DotNETRuntime", EventLevel.Verbose, (long)ClrTraceEventParser.Keywords.GC)];
-using (var session = client.StartEventPipeSession(providers, requestRundown: false))
+EventPipeSession started;
+try
+{
+    started = client.StartEventPipeSession(providers, requestRundown: false);
+}
+catch (ServerNotAvailableException e)
+{
+    Console.Error.WriteLine($"allocs: no .NET process with a diagnostics port at pid {pid} ({e.Message}); is it running, as this user?");
+    return 1;
+}
+using (var session = started)
 {
     await using var output = File.Create(file);
     var copy = session.EventStream.CopyToAsync(output);

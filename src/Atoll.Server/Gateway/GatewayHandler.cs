@@ -162,23 +162,9 @@ internal sealed class GatewayHandler(
             var result = await forwarder.ForwardAsync(client, endpoint, path, body, request.Stream, firstByte).ConfigureAwait(false);
             slot.Dispose(); // before waking the queue, so a waiter finds the slot free
             signal.Release();
-            if (result.Outcome != AttemptOutcome.Retryable)
+            if (Settle(endpoint, result) is { } settled)
             {
-                if (result.Outcome == AttemptOutcome.Answered)
-                {
-                    endpoint.Health.RecordSuccess();
-                }
-                else if (result.Outcome == AttemptOutcome.StreamBroken)
-                {
-                    Fail(endpoint, result);
-                }
-                code = result.Outcome switch
-                {
-                    AttemptOutcome.Answered => GatewayMetrics.Code(result.Status),
-                    AttemptOutcome.ClientGone => "499",
-                    _ => "stream_error",
-                };
-                (servedBy, tokens) = (endpoint.Id, result.CompletionTokens);
+                (servedBy, code, tokens) = (endpoint.Id, settled, result.CompletionTokens);
                 break;
             }
 
@@ -207,6 +193,24 @@ internal sealed class GatewayHandler(
         limiter.Charge(caller, tokens);
         metrics.CountRequest(request.Model, servedBy ?? "none", code);
         latency.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>The metrics code of an attempt that ended the request (its endpoint's health updated), or null when it may be retried.</summary>
+    private string? Settle(RoutableEndpoint endpoint, AttemptResult result)
+    {
+        switch (result.Outcome)
+        {
+            case AttemptOutcome.Answered:
+                endpoint.Health.RecordSuccess();
+                return GatewayMetrics.Code(result.Status);
+            case AttemptOutcome.ClientGone:
+                return "499";
+            case AttemptOutcome.StreamBroken:
+                Fail(endpoint, result);
+                return "stream_error";
+            default:
+                return null;
+        }
     }
 
     private void Fail(RoutableEndpoint endpoint, AttemptResult result)

@@ -54,8 +54,9 @@ internal sealed class Http1Deadlines : IDisposable
 
     /// <summary>
     /// A read of <see cref="Input"/> that is cancelled when still pending after <paramref name="limit"/>; call
-    /// <see cref="ReadDone"/> once it completes. Not an async method of its own: at 64 requests in flight its
-    /// state machine was one allocation per read (the pooled builder keeps one per thread).
+    /// <see cref="ReadDone"/> once it completes (a read that throws ends the connection, and <see cref="Dispose"/>
+    /// clears the deadline). Not an async method of its own: at 64 requests in flight its state machine was one
+    /// allocation per read (the pooled builder keeps one per thread).
     /// </summary>
     public ValueTask<ReadResult> ReadAsync(TimeSpan limit)
     {

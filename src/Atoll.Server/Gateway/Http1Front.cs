@@ -74,14 +74,8 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             Http1RequestHead head;
             for (var reads = 1; ; reads++)
             {
-                try
-                {
-                    read = await deadlines.ReadAsync(idle ? keepAlive : silence).ConfigureAwait(false);
-                }
-                finally
-                {
-                    deadlines.ReadDone();
-                }
+                read = await deadlines.ReadAsync(idle ? keepAlive : silence).ConfigureAwait(false);
+                deadlines.ReadDone();
                 if (deadlines.TimedOut || (read.IsCanceled && idle) || (read.IsCompleted && read.Buffer.IsEmpty))
                 {
                     return;
@@ -212,14 +206,8 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             {
                 return null;
             }
-            try
-            {
-                read = await deadlines.ReadAsync(silence).ConfigureAwait(false);
-            }
-            finally
-            {
-                deadlines.ReadDone();
-            }
+            read = await deadlines.ReadAsync(silence).ConfigureAwait(false);
+            deadlines.ReadDone();
             if (deadlines.TimedOut || TooSlow(got, started))
             {
                 return null;
