@@ -115,34 +115,38 @@ internal sealed class Http1Connection : IDisposable
         }
     }
 
-    /// <summary>Reads the answer's head (skipping interim 1xx answers) and sets up reading its body.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask ReadHeadAsync(CancellationToken ct)
+    /// <summary>
+    /// Parses the answer's head if the buffer holds it whole (skipping interim 1xx answers) and sets up reading its
+    /// body; false when more bytes are needed (<see cref="ReadMoreAsync"/>, then <see cref="Filled"/>). Not an
+    /// async method: the exchange awaits the socket itself, so a request's wait for its answer is one async level
+    /// fewer (at 64 requests in flight every level is an allocation of its own).
+    /// </summary>
+    public bool TryReadHead()
     {
         while (true)
         {
-            int length;
-            while ((length = buffer.AsSpan(start, end - start).IndexOf("\r\n\r\n"u8)) < 0)
+            var length = buffer.AsSpan(start, end - start).IndexOf("\r\n\r\n"u8);
+            if (length < 0)
             {
                 if (end - start >= MaxHeadBytes)
                 {
                     throw new UpstreamException($"the answer's headers are over {MaxHeadBytes / 1024} KB");
                 }
-                if (!await FillAsync(ct).ConfigureAwait(false))
-                {
-                    throw new UpstreamException(receivedAny
-                        ? "the connection closed in the middle of the answer's headers"
-                        : "the connection closed before an answer");
-                }
+                return false;
             }
             ParseHead(buffer.AsSpan(start, length));
             start += length + 4;
             if (Status >= 200)
             {
-                return;
+                return true;
             }
         }
     }
+
+    /// <summary>What to throw when the connection ended before the whole head of the answer arrived.</summary>
+    public UpstreamException HeadCutOff() => new(receivedAny
+        ? "the connection closed in the middle of the answer's headers"
+        : "the connection closed before an answer");
 
     /// <summary>
     /// The next piece of the body as it arrived, empty at its end. The memory is the connection's own buffer: use
@@ -158,7 +162,7 @@ internal sealed class Http1Connection : IDisposable
                 case Framing.None:
                     return ReadOnlyMemory<byte>.Empty;
                 case Framing.Length or Framing.UntilClose:
-                    if (start == end && !await FillAsync(ct).ConfigureAwait(false))
+                    if (start == end && !Filled(await ReadMoreAsync(ct).ConfigureAwait(false)))
                     {
                         if (framing == Framing.Length)
                         {
@@ -189,7 +193,7 @@ internal sealed class Http1Connection : IDisposable
                         chunk = ChunkState.DataEnd;
                         break;
                     }
-                    if (start == end && !await FillAsync(ct).ConfigureAwait(false))
+                    if (start == end && !Filled(await ReadMoreAsync(ct).ConfigureAwait(false)))
                     {
                         throw new UpstreamException("the connection closed in the middle of a chunk of the answer");
                     }
@@ -256,7 +260,7 @@ internal sealed class Http1Connection : IDisposable
             {
                 throw new UpstreamException("malformed chunked answer: a line over 8 KB");
             }
-            if (!await FillAsync(ct).ConfigureAwait(false))
+            if (!Filled(await ReadMoreAsync(ct).ConfigureAwait(false)))
             {
                 throw new UpstreamException("the connection closed in the middle of a chunked answer");
             }
@@ -266,9 +270,11 @@ internal sealed class Http1Connection : IDisposable
         return (at, length);
     }
 
-    /// <summary>Reads more into the buffer (moving what is unread to its front, growing it for a long head); false at the end.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> FillAsync(CancellationToken ct)
+    /// <summary>
+    /// Reads more into the buffer (moving what is unread to its front, growing it for a long head); hand the count
+    /// to <see cref="Filled"/>. Not an async method, for the reason <see cref="TryReadHead"/> gives.
+    /// </summary>
+    public ValueTask<int> ReadMoreAsync(CancellationToken ct)
     {
         if (start == end)
         {
@@ -287,7 +293,12 @@ internal sealed class Http1Connection : IDisposable
             start = 0;
             end = unread;
         }
-        var read = await stream.ReadAsync(buffer.AsMemory(end), ct).ConfigureAwait(false);
+        return stream.ReadAsync(buffer.AsMemory(end), ct);
+    }
+
+    /// <summary>Takes in what <see cref="ReadMoreAsync"/> read; false at the end of the connection.</summary>
+    public bool Filled(int read)
+    {
         if (read == 0)
         {
             return false;

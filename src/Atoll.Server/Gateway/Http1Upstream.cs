@@ -171,7 +171,13 @@ internal sealed class Http1Target(Http1Pool pool, byte[] head)
             try
             {
                 await connection.SendAsync(head, body, eventStream, ct).ConfigureAwait(false);
-                await connection.ReadHeadAsync(ct).ConfigureAwait(false);
+                while (!connection.TryReadHead())
+                {
+                    if (!connection.Filled(await connection.ReadMoreAsync(ct).ConfigureAwait(false)))
+                    {
+                        throw connection.HeadCutOff();
+                    }
+                }
                 return connection;
             }
             catch (Exception e) when ((e is IOException or SocketException) && pooled is not null && !connection.ReceivedAny
