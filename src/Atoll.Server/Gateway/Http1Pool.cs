@@ -5,19 +5,31 @@ using System.Security.Authentication;
 
 namespace Atoll.Server.Gateway;
 
-/// <summary>Keep-alive connections to one host and port, most recently used first.</summary>
-internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int port)
+/// <summary>
+/// Keep-alive connections to one host and port, most recently used first. A pool with no connection whose host
+/// carried no exchange for <see cref="Http1Upstream.WarmFor"/> is retired (<see cref="TryRetire"/>) and dropped
+/// by its owner, so model servers that went away (nodes come and go all day) leave nothing behind.
+/// </summary>
+internal sealed class Http1Pool(Http1Upstream owner, string key, bool tls, string host, int port)
 {
     private readonly Stack<Http1Connection> idle = new();
     private readonly Lock gate = new();
     private int open;
     private int warming;
+    private readonly long createdAt = owner.Now;
     private long lastExchange;
     private long warmFailedAt;
     private bool closed;
+    private volatile bool retired;
     private int warmAttempts;
 
+    /// <summary>The owner's key for this pool: scheme, host and port.</summary>
+    public string Key => key;
+
     public int Open => Volatile.Read(ref open);
+
+    /// <summary>Whether the pool was let go (<see cref="TryRetire"/>): it keeps no connection, its owner has a new one for the host.</summary>
+    public bool Retired => retired;
 
     /// <summary>Warm connections being opened in the background.</summary>
     public int Warming => Volatile.Read(ref warming);
@@ -61,7 +73,8 @@ internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int 
         connection.LastUsed = owner.Now;
         lock (gate)
         {
-            // Checked under the lock that closing takes: nothing is pushed after the pool was emptied for good.
+            // Checked under the lock that closing and retiring take: nothing is pushed after the pool was emptied
+            // for good (a connection that was opening as the pool retired is closed after its exchange).
             if (!closed && !owner.Disposed)
             {
                 idle.Push(connection);
@@ -176,6 +189,30 @@ internal sealed class Http1Pool(Http1Upstream owner, bool tls, string host, int 
         Interlocked.Increment(ref open);
         return new Http1Connection(this, stream, owner.Now);
     }
+
+    /// <summary>
+    /// Retires the pool when it has no connection (open, idle or being opened) and its host carried no exchange for
+    /// <see cref="Http1Upstream.WarmFor"/>; true when it did. A retired pool keeps nothing: a connection it still
+    /// opens (an exchange that started just before) is closed when the exchange ends.
+    /// </summary>
+    public bool TryRetire()
+    {
+        var now = owner.Now;
+        lock (gate)
+        {
+            if (closed || Open != 0 || Warming != 0 || idle.Count != 0
+                || owner.Since(Math.Max(Volatile.Read(ref lastExchange), createdAt), now) < owner.WarmFor)
+            {
+                return false;
+            }
+            closed = true;
+            retired = true;
+            return true;
+        }
+    }
+
+    /// <summary>A new, empty pool for the same host (this one retired).</summary>
+    public Http1Pool Successor() => new(owner, key, tls, host, port);
 
     /// <summary>Closes idle connections past their idle time or lifetime, or all of them for good (shutdown).</summary>
     public void CloseIdle(bool all)

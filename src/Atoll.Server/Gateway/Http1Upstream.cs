@@ -22,7 +22,9 @@ namespace Atoll.Server.Gateway;
 /// Because idle connections live only seconds, a request after a quiet spell would wait for a new connection: a
 /// round trip to a model server in another region, two or three with TLS. So each host that carried an exchange
 /// in the last <see cref="WarmFor"/> keeps <see cref="WarmConnections"/> connections open, replaced shortly before
-/// they would expire; a host that refuses is left alone for <see cref="WarmRetryAfter"/>.
+/// they would expire; a host that refuses is left alone for <see cref="WarmRetryAfter"/>. A host with no connection
+/// left and no exchange for <see cref="WarmFor"/> loses its pool (nodes come and go, and each new one is a new host);
+/// a target of it makes a new pool at its next exchange.
 /// </para>
 /// </summary>
 internal sealed class Http1Upstream : IDisposable
@@ -85,6 +87,9 @@ internal sealed class Http1Upstream : IDisposable
     /// <summary>Open connections to all hosts, idle or busy.</summary>
     public int OpenConnections => pools.Values.Sum(p => p.Open);
 
+    /// <summary>Hosts with a pool: used in the last <see cref="WarmFor"/>, or still holding connections.</summary>
+    public int Hosts => pools.Count;
+
     public long Now => time.GetTimestamp();
 
     public bool Expired(Http1Connection connection, long now) => ExpiresWithin(connection, now, TimeSpan.Zero);
@@ -123,9 +128,21 @@ internal sealed class Http1Upstream : IDisposable
         {
             hostHeader += ":" + url.Port;
         }
-        var pool = pools.GetOrAdd($"{url.Scheme}://{hostHeader}", _ => new Http1Pool(this, url.Scheme == Uri.UriSchemeHttps, host, url.Port));
+        var pool = pools.GetOrAdd($"{url.Scheme}://{hostHeader}", key => new Http1Pool(this, key, url.Scheme == Uri.UriSchemeHttps, host, url.Port));
         var head = Encoding.ASCII.GetBytes($"POST {url.PathAndQuery} HTTP/1.1\r\nHost: {hostHeader}\r\nContent-Type: application/json\r\nContent-Length: ");
-        return new Http1Target(pool, head);
+        return new Http1Target(this, pool, head);
+    }
+
+    /// <summary>The pool now serving <paramref name="retired"/>'s host, made anew if the sweep has not dropped the old one yet.</summary>
+    internal Http1Pool Successor(Http1Pool retired)
+    {
+        var pool = retired;
+        while (pool.Retired)
+        {
+            pools.TryRemove(KeyValuePair.Create(pool.Key, pool));
+            pool = pools.GetOrAdd(pool.Key, static (_, old) => old.Successor(), pool);
+        }
+        return pool;
     }
 
     private void Sweep()
@@ -137,10 +154,14 @@ internal sealed class Http1Upstream : IDisposable
         }
         try
         {
-            foreach (var pool in pools.Values)
+            foreach (var (key, pool) in pools)
             {
                 pool.KeepWarm();
                 pool.CloseIdle(all: false);
+                if (pool.TryRetire())
+                {
+                    pools.TryRemove(KeyValuePair.Create(key, pool));
+                }
             }
         }
         finally
@@ -151,8 +172,11 @@ internal sealed class Http1Upstream : IDisposable
 }
 
 /// <summary>One URL's pool and pre-built request head.</summary>
-internal sealed class Http1Target(Http1Pool pool, byte[] head)
+internal sealed class Http1Target(Http1Upstream owner, Http1Pool pool, byte[] head)
 {
+    private Http1Pool pool = pool;
+
+    /// <summary>The pool of the last exchange (replaced at the next one if it has retired since).</summary>
     public Http1Pool Pool => pool;
 
     /// <summary>
@@ -163,6 +187,11 @@ internal sealed class Http1Target(Http1Pool pool, byte[] head)
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Http1Connection> ExchangeAsync(ReadOnlyMemory<byte> body, bool eventStream, CancellationToken ct)
     {
+        var pool = this.pool;
+        if (pool.Retired)
+        {
+            this.pool = pool = owner.Successor(pool);
+        }
         pool.MarkUsed();
         while (true)
         {

@@ -338,6 +338,62 @@ public sealed class Http1UpstreamTests
     }
 
     [Fact]
+    public async Task Hosts_gone_for_the_warm_period_leave_no_pool_and_one_that_comes_back_is_served_again()
+    {
+        await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        var time = new FakeTimeProvider();
+        using var client = new Http1Upstream(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmFor: TimeSpan.FromSeconds(10));
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        var gone = client.Target(new Uri($"http://127.0.0.1:{FreePort()}/v1/chat/completions")); // a node that went away
+        await ExchangeAndReadAsync(target);
+        await Assert.ThrowsAsync<UpstreamException>(() => gone.ExchangeAsync(Body, false, CancellationToken.None).AsTask());
+        Assert.Equal(2, client.Hosts);
+
+        time.Advance(TimeSpan.FromSeconds(9)); // idle connection closed at 4 s; both used less than 10 s ago
+        Assert.Equal(0, client.OpenConnections);
+        Assert.Equal(2, client.Hosts);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, client.Hosts);
+        var retired = target.Pool;
+        Assert.True(retired.Retired);
+        Assert.True(gone.Pool.Retired);
+
+        await ExchangeAndReadAsync(target);
+        Assert.NotSame(retired, target.Pool);
+        Assert.False(target.Pool.Retired);
+        Assert.Equal(1, client.Hosts);
+        Assert.Equal(1, client.OpenConnections);
+        Assert.Equal(1, target.Pool.Idle);
+        Assert.Equal(2, server.Accepted);
+    }
+
+    [Fact]
+    public async Task A_host_with_an_exchange_in_flight_keeps_its_pool_however_long_it_takes()
+    {
+        var rest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            while (await conn.ReadRequestAsync() is not null)
+            {
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no");
+                await rest.Task; // the rest of the answer comes when the test says
+                await conn.WriteAsync("k");
+            }
+        });
+        var time = new FakeTimeProvider();
+        using var client = new Http1Upstream(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmFor: TimeSpan.FromSeconds(10));
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        var answer = await target.ExchangeAsync(Body, false, CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(1, client.Hosts);
+        Assert.False(target.Pool.Retired);
+        rest.SetResult();
+        Assert.Equal("ok", await ReadAllAsync(answer));
+        answer.Release();
+        Assert.Equal(1, target.Pool.Idle);
+    }
+
+    [Fact]
     public async Task A_warm_connection_the_server_closed_is_replaced_without_an_error()
     {
         await using var server = new ScriptedServer(async (conn, number) =>
