@@ -2,29 +2,28 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
 
 namespace Atoll.Server.Gateway;
 
 /// <summary>
 /// One HTTP/1.1 connection to a model server, carrying one exchange at a time: writes a POST (head and body in one
-/// write when they fit), parses the answer's head, and hands out the body as it arrives — de-chunked, straight out
-/// of the connection's read buffer. Only what the gateway uses is kept from the head: status, Content-Type, framing,
-/// keep-alive and <see cref="KeptHeaders"/>. Anything malformed is an <see cref="UpstreamException"/>, never a guess.
+/// write when they fit), reads the answer's head and hands out the body as it arrives — de-chunked, straight out of
+/// the connection's read buffer. Only what the gateway uses is kept from the head (<see cref="Http1AnswerHead"/>):
+/// status, Content-Type, framing, keep-alive and <see cref="KeptHeaders"/>. Anything malformed is an
+/// <see cref="UpstreamException"/>, never a guess.
 /// </summary>
 internal sealed class Http1Connection : IDisposable
 {
     /// <summary>Answer headers passed on to the client (besides Content-Type), in the order of <see cref="Kept"/>.</summary>
-    public static readonly string[] KeptHeaders = ["x-request-id", "openai-processing-ms", "x-atoll-instance"];
+    public static string[] KeptHeaders => Http1AnswerHead.KeptHeaders;
 
     private const int BufferSize = 16 * 1024;
     private const int MaxHeadBytes = 64 * 1024;
     private const int MaxLineBytes = 8 * 1024;
-    private static readonly byte[][] KeptHeaderBytes = [.. KeptHeaders.Select(Encoding.ASCII.GetBytes)];
     private static readonly byte[] EventStreamAccept = "\r\nAccept: text/event-stream"u8.ToArray();
 
     private readonly Stream stream;
-    private readonly string?[] lastKept = new string?[KeptHeaders.Length];
+    private readonly Http1AnswerHead answerHead = new();
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int start;
     private int end;
@@ -58,15 +57,15 @@ internal sealed class Http1Connection : IDisposable
     /// <summary>Whether any byte of the current answer arrived (a pooled connection that fails before is stale).</summary>
     public bool ReceivedAny => receivedAny;
 
-    public int Status { get; private set; }
+    public int Status => answerHead.Status;
 
-    public string? ContentType { get; private set; }
+    public string? ContentType => answerHead.ContentType;
 
     /// <summary>The answer's declared length, null when chunked or read to the end of the connection.</summary>
     public long? ContentLength { get; private set; }
 
     /// <summary>Values of <see cref="KeptHeaders"/> in the current answer (null when absent).</summary>
-    public string?[] Kept { get; } = new string?[KeptHeaders.Length];
+    public string?[] Kept => answerHead.Kept;
 
     /// <summary>Whether the whole body has been handed out.</summary>
     public bool BodyDone => framing == Framing.None;
@@ -134,7 +133,7 @@ internal sealed class Http1Connection : IDisposable
                 }
                 return false;
             }
-            ParseHead(buffer.AsSpan(start, length));
+            TakeHead(buffer.AsSpan(start, length));
             start += length + 4;
             if (Status >= 200)
             {
@@ -308,92 +307,24 @@ internal sealed class Http1Connection : IDisposable
         return true;
     }
 
-    private void ParseHead(ReadOnlySpan<byte> head)
+    /// <summary>Takes in an answer's head and sets up reading its body.</summary>
+    private void TakeHead(ReadOnlySpan<byte> bytes)
     {
-        var lineEnd = head.IndexOf("\r\n"u8);
-        var statusLine = lineEnd < 0 ? head : head[..lineEnd];
-        // "HTTP/1.1 200 OK"
-        if (statusLine.Length < 12 || !statusLine.StartsWith("HTTP/1."u8) || statusLine[8] != (byte)' '
-            || !Utf8Parser.TryParse(statusLine.Slice(9, 3), out int status, out var used) || used != 3 || status < 100)
-        {
-            throw new UpstreamException($"not an HTTP/1 answer: \"{Printable(statusLine)}\"");
-        }
-        Status = status;
-        keepAlive = statusLine[7] != (byte)'0';
-        ContentType = null;
+        answerHead.Parse(bytes);
+        var status = answerHead.Status;
+        keepAlive = answerHead.KeepAlive;
         ContentLength = null;
-        Array.Clear(Kept);
-        var chunked = false;
-        long? length = null;
-        var rest = lineEnd < 0 ? [] : head[(lineEnd + 2)..];
-        while (!rest.IsEmpty)
-        {
-            var next = rest.IndexOf("\r\n"u8);
-            var line = next < 0 ? rest : rest[..next];
-            rest = next < 0 ? [] : rest[(next + 2)..];
-            var colon = line.IndexOf((byte)':');
-            if (colon <= 0)
-            {
-                throw new UpstreamException($"malformed answer header: \"{Printable(line)}\"");
-            }
-            var name = line[..colon];
-            var value = line[(colon + 1)..].Trim(" \t"u8);
-            if (Ascii.EqualsIgnoreCase(name, "content-length"u8))
-            {
-                if (!Utf8Parser.TryParse(value, out long declared, out var digits) || digits != value.Length || declared < 0)
-                {
-                    throw new UpstreamException($"malformed Content-Length: \"{Printable(value)}\"");
-                }
-                length = declared;
-            }
-            else if (Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
-            {
-                chunked = value.Length >= 7 && Ascii.EqualsIgnoreCase(value[^7..], "chunked"u8);
-            }
-            else if (Ascii.EqualsIgnoreCase(name, "content-type"u8))
-            {
-                RequirePrintable(name, value);
-                ContentType = value.SequenceEqual("application/json"u8) ? "application/json"
-                    : value.SequenceEqual("text/event-stream"u8) ? "text/event-stream"
-                    : Encoding.Latin1.GetString(value);
-            }
-            else if (Ascii.EqualsIgnoreCase(name, "connection"u8))
-            {
-                if (Contains(value, "close"u8))
-                {
-                    keepAlive = false;
-                }
-                else if (Contains(value, "keep-alive"u8))
-                {
-                    keepAlive = true;
-                }
-            }
-            else
-            {
-                for (var i = 0; i < KeptHeaderBytes.Length; i++)
-                {
-                    if (Ascii.EqualsIgnoreCase(name, KeptHeaderBytes[i]))
-                    {
-                        RequirePrintable(name, value);
-                        // A server names the same instance in every answer: keep the string instead of a new one each time.
-                        var last = lastKept[i];
-                        Kept[i] = last is not null && Ascii.Equals(value, last) ? last : (lastKept[i] = Encoding.Latin1.GetString(value));
-                    }
-                }
-            }
-        }
-
         chunk = ChunkState.Size;
         remaining = 0;
         if (status < 200 || status == 204 || status == 304)
         {
             framing = Framing.None;
         }
-        else if (chunked)
+        else if (answerHead.Chunked)
         {
             framing = Framing.Chunked;
         }
-        else if (length is { } declared)
+        else if (answerHead.DeclaredLength is { } declared)
         {
             ContentLength = declared;
             remaining = declared;
@@ -406,40 +337,15 @@ internal sealed class Http1Connection : IDisposable
         }
     }
 
-    /// <summary>
-    /// Header values passed on to the client must be printable ASCII: a model server is not trusted to keep control
-    /// characters or raw bytes out of what the gateway writes (Kestrel would also refuse them, mid-response).
-    /// </summary>
-    private static void RequirePrintable(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
-    {
-        if (value.IndexOfAnyExceptInRange((byte)' ', (byte)'~') >= 0)
-        {
-            throw new UpstreamException($"malformed answer header {Printable(name)}: a control character or non-ASCII byte in \"{Printable(value)}\"");
-        }
-    }
-
     private static long ParseChunkSize(ReadOnlySpan<byte> line)
     {
         var extension = line.IndexOf((byte)';');
         var digits = (extension < 0 ? line : line[..extension]).Trim(" \t"u8);
         if (digits.IsEmpty || digits.Length > 15 || !long.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var size))
         {
-            throw new UpstreamException($"malformed chunked answer: chunk size \"{Printable(line)}\"");
+            throw new UpstreamException($"malformed chunked answer: chunk size \"{Http1AnswerHead.Printable(line)}\"");
         }
         return size;
     }
 
-    private static bool Contains(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
-    {
-        Span<byte> lower = stackalloc byte[Math.Min(value.Length, 256)];
-        var length = Ascii.ToLower(value[..lower.Length], lower, out var written) == OperationStatus.Done ? written : 0;
-        return lower[..length].IndexOf(token) >= 0;
-    }
-
-    private static string Printable(ReadOnlySpan<byte> text)
-    {
-        var shown = text.Length > 80 ? text[..80] : text;
-        var chars = Encoding.Latin1.GetString(shown).Select(c => c is >= ' ' and < (char)127 ? c : '?').ToArray();
-        return new string(chars) + (text.Length > 80 ? "…" : "");
-    }
 }
