@@ -97,7 +97,7 @@ internal sealed class KestrelClient(HttpContext context) : GatewayClient
         {
             if (kept[i] is { } value)
             {
-                headers[Http1Connection.KeptHeaders[i]] = value;
+                headers[Http1AnswerHead.KeptHeaders[i]] = value;
             }
         }
         headers["x-atoll-endpoint"] = endpoint;

@@ -9,14 +9,11 @@ namespace Atoll.Server.Gateway;
 /// One HTTP/1.1 connection to a model server, carrying one exchange at a time: writes a POST (head and body in one
 /// write when they fit), reads the answer's head and hands out the body as it arrives — de-chunked, straight out of
 /// the connection's read buffer. Only what the gateway uses is kept from the head (<see cref="Http1AnswerHead"/>):
-/// status, Content-Type, framing, keep-alive and <see cref="KeptHeaders"/>. Anything malformed is an
+/// status, Content-Type, framing, keep-alive and <see cref="Http1AnswerHead.KeptHeaders"/>. Anything malformed is an
 /// <see cref="UpstreamException"/>, never a guess.
 /// </summary>
 internal sealed class Http1Connection : IDisposable
 {
-    /// <summary>Answer headers passed on to the client (besides Content-Type), in the order of <see cref="Kept"/>.</summary>
-    public static string[] KeptHeaders => Http1AnswerHead.KeptHeaders;
-
     private const int BufferSize = 16 * 1024;
     private const int MaxHeadBytes = 64 * 1024;
     private const int MaxLineBytes = 8 * 1024;
@@ -64,7 +61,7 @@ internal sealed class Http1Connection : IDisposable
     /// <summary>The answer's declared length, null when chunked or read to the end of the connection.</summary>
     public long? ContentLength { get; private set; }
 
-    /// <summary>Values of <see cref="KeptHeaders"/> in the current answer (null when absent).</summary>
+    /// <summary>Values of <see cref="Http1AnswerHead.KeptHeaders"/> in the current answer (null when absent).</summary>
     public string?[] Kept => answerHead.Kept;
 
     /// <summary>Whether the whole body has been handed out.</summary>

@@ -13,7 +13,7 @@ namespace Atoll.Server.Gateway;
 internal sealed class Http1FrontClient : GatewayClient, IDisposable
 {
     private static readonly ConcurrentDictionary<int, byte[]> StatusLines = new();
-    private static readonly byte[][] KeptHeaderPrefixes = [.. Http1Connection.KeptHeaders.Select(h => Encoding.ASCII.GetBytes(h + ": "))];
+    private static readonly byte[][] KeptHeaderPrefixes = [.. Http1AnswerHead.KeptHeaders.Select(h => Encoding.ASCII.GetBytes(h + ": "))];
     private static DateLine date = new(0, []);
 
     private readonly ConnectionContext connection;

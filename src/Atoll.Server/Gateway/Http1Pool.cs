@@ -191,9 +191,9 @@ internal sealed class Http1Pool(Http1Upstream owner, string key, bool tls, strin
     }
 
     /// <summary>
-    /// Retires the pool when it has no connection (open, idle or being opened) and its host carried no exchange for
-    /// <see cref="Http1Upstream.WarmFor"/>; true when it did. A retired pool keeps nothing: a connection it still
-    /// opens (an exchange that started just before) is closed when the exchange ends.
+    /// Retires the pool when it has no connection (open, idle or being opened to keep warm) and its host carried no
+    /// exchange for <see cref="Http1Upstream.WarmFor"/>; true when it did. A retired pool keeps nothing: a connection
+    /// it still opens (for an exchange that started just before) is closed when the exchange ends.
     /// </summary>
     public bool TryRetire()
     {
