@@ -33,6 +33,8 @@ public sealed class BadInputTests(SharedGatewayFixture shared)
         using var response = await Server.PostChatAsync(new { model = Chat.Model, max_tokens = 1 }, Server.AdminToken);
 
         await Chat.AssertOpenAiErrorAsync(response, HttpStatusCode.BadRequest, param: "messages");
+        // Readable as sent, as OpenAI's own errors are: quotes not escaped to \u0027 for someone reading curl output.
+        Assert.Contains("\"'messages' is a required property", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
