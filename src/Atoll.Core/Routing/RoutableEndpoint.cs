@@ -35,6 +35,19 @@ public sealed class RoutableEndpoint
     /// <summary>Unique key, e.g. <c>node/model/url</c>; used for exclusion and prefix history.</summary>
     public string Id { get; }
 
+    /// <summary>
+    /// What clients and metrics see (<c>x-atoll-endpoint</c>, error messages, metric labels): unique like
+    /// <see cref="Id"/> but without the model server's address, which stays inside the fleet. <see cref="Id"/>
+    /// until set.
+    /// </summary>
+    public string Name
+    {
+        get => Volatile.Read(ref name) ?? Id;
+        set => Volatile.Write(ref name, value);
+    }
+
+    private string? name;
+
     public string Model { get; }
 
     /// <summary>OpenAI-compatible base URL of the model server.</summary>

@@ -1,4 +1,6 @@
 using System.Collections.Frozen;
+using System.Security.Cryptography;
+using System.Text;
 using Atoll.Core.Contracts;
 using Atoll.Core.Fleet;
 using Atoll.Core.Routing;
@@ -45,6 +47,7 @@ internal sealed class EndpointRegistry(IOptions<GatewayOptions> options, PrefixI
         {
             wanted[$"static/{m.Model}/{BaseUrl(m.Url)}"] = (m, null);
         }
+        var shared = wanted.Values.CountBy(w => (w.Node?.Name, w.Model.Model)).Where(c => c.Value > 1).Select(c => c.Key).ToHashSet();
 
         lock (gate)
         {
@@ -56,6 +59,7 @@ internal sealed class EndpointRegistry(IOptions<GatewayOptions> options, PrefixI
                     endpoint = Create(id, model, node);
                 }
                 endpoint.NodeReady = node is null || NodeConditions.IsTrue(node.Conditions, ConditionTypes.Ready);
+                endpoint.Name = PublicName(node?.Name, model.Model, shared.Contains((node?.Name, model.Model)) ? endpoint.Url : null);
                 next[id] = endpoint;
             }
             foreach (var gone in byId.Keys.Where(id => !next.ContainsKey(id)))
@@ -78,6 +82,16 @@ internal sealed class EndpointRegistry(IOptions<GatewayOptions> options, PrefixI
         }
         return new Uri(text + "/");
     }
+
+    /// <summary>
+    /// An endpoint's name for clients and metrics: <c>node/model</c> (<c>static/model</c> for a configured one), and
+    /// when that node serves the model at several URLs, the first 6 hex digits of the SHA-256 of the base URL
+    /// (<c>static/llama/3f09a1</c>): unique and stable without telling clients where the model server listens.
+    /// </summary>
+    public static string PublicName(string? node, string model, Uri? baseUrl) =>
+        baseUrl is null
+            ? $"{node ?? "static"}/{model}"
+            : $"{node ?? "static"}/{model}/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(baseUrl.ToString())))[..6]}";
 
     private RoutableEndpoint Create(string id, ModelEndpoint model, NodeView? node) =>
         new(id, model.Model, BaseUrl(model.Url), time, options.Value.Ejection)

@@ -164,7 +164,7 @@ internal sealed class GatewayHandler(
             signal.Release();
             if (Settle(endpoint, result) is { } settled)
             {
-                (servedBy, code, tokens) = (endpoint.Id, settled, result.CompletionTokens);
+                (servedBy, code, tokens) = (endpoint.Name, settled, result.CompletionTokens);
                 break;
             }
 
@@ -174,7 +174,7 @@ internal sealed class GatewayHandler(
                 Fail(endpoint, result);
             }
             lastProblem = result.Problem;
-            lastEndpoint = endpoint.Id;
+            lastEndpoint = endpoint.Name;
             routing = routing.Excluding(endpoint.Id);
             if (++attempt > settings.MaxAttempts || !budget.TryAcquireRetry())
             {
@@ -217,7 +217,7 @@ internal sealed class GatewayHandler(
     {
         if (endpoint.Health.RecordFailure())
         {
-            metrics.Ejections.WithLabels(endpoint.Id).Inc();
+            metrics.Ejections.WithLabels(endpoint.Name).Inc();
             logger.LogWarning("Ejected endpoint {Endpoint} after {Failures} consecutive failures (last: {Problem}); back after {Until:O}",
                 endpoint.Id, options.Value.Ejection.ConsecutiveFailures, result.Problem, endpoint.Health.EjectedUntil);
         }

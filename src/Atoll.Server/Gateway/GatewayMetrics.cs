@@ -39,14 +39,30 @@ internal sealed class GatewayMetrics
         var prefixBlocks = factory.CreateGauge("atoll_gateway_endpoint_prefix_blocks",
             "Prompt blocks (64 characters) the gateway remembers sending to the endpoint at most: its reported KV-cache size, capped by the configured bound.",
             new GaugeConfiguration { LabelNames = ["endpoint", "model"] });
+        // Endpoints come and go with their nodes: a gone one's gauges are removed, not left at their last value (an
+        // endpoint that vanished while up would otherwise read as up for as long as the server runs).
+        var shown = new HashSet<(string Name, string Model)>();
         server.Registry.AddBeforeCollectCallback(() =>
         {
             var now = time.GetUtcNow();
+            var current = new HashSet<(string Name, string Model)>();
             foreach (var e in registry.All)
             {
-                inFlight.WithLabels(e.Id, e.Model).Set(e.InFlight);
-                prefixBlocks.WithLabels(e.Id, e.Model).Set(prefixes.Capacity(e.Id));
-                healthy.WithLabels(e.Id, e.Model).Set(e.NodeReady && e.ServerHealthy && !e.Health.IsEjected(now) ? 1 : 0);
+                current.Add((e.Name, e.Model));
+                inFlight.WithLabels(e.Name, e.Model).Set(e.InFlight);
+                prefixBlocks.WithLabels(e.Name, e.Model).Set(prefixes.Capacity(e.Id));
+                healthy.WithLabels(e.Name, e.Model).Set(e.NodeReady && e.ServerHealthy && !e.Health.IsEjected(now) ? 1 : 0);
+            }
+            lock (shown)
+            {
+                foreach (var (name, model) in shown.Where(s => !current.Contains(s)))
+                {
+                    inFlight.RemoveLabelled(name, model);
+                    prefixBlocks.RemoveLabelled(name, model);
+                    healthy.RemoveLabelled(name, model);
+                }
+                shown.Clear();
+                shown.UnionWith(current);
             }
         });
     }

@@ -243,12 +243,27 @@ internal sealed class Http1Pool(Http1Upstream owner, string key, bool tls, strin
         closing?.ForEach(c => c.Dispose());
     }
 
+    /// <summary>
+    /// The exception for a failed connect. Its message says what failed but not where (the runtime's socket messages
+    /// name the address): it may reach API clients, and the model server's address stays inside the fleet; callers
+    /// know the endpoint, and the runtime's exception is kept as the inner one.
+    /// </summary>
     private Exception ConnectFailed(Exception e, CancellationToken ct) => e switch
     {
         OperationCanceledException when ct.IsCancellationRequested => e,
-        OperationCanceledException => new UpstreamException($"no connection to {host}:{port} within {owner.ConnectTimeout.TotalSeconds:0.#}s", connecting: true),
-        SocketException or IOException or AuthenticationException => new UpstreamException(
-            $"{(e is AuthenticationException ? "TLS failed: " : "")}{e.Message} ({host}:{port})", connecting: true, e),
+        OperationCanceledException => new UpstreamException($"no connection within {owner.ConnectTimeout.TotalSeconds:0.#}s", connecting: true),
+        SocketException s => new UpstreamException(s.SocketErrorCode switch
+        {
+            SocketError.ConnectionRefused => "connection refused",
+            SocketError.TimedOut => "connection timed out",
+            SocketError.HostUnreachable => "host unreachable",
+            SocketError.NetworkUnreachable => "network unreachable",
+            SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "host name not found",
+            SocketError.ConnectionReset => "connection reset",
+            var code => $"connect failed ({code})",
+        }, connecting: true, e),
+        IOException or AuthenticationException => new UpstreamException(
+            $"{(e is AuthenticationException ? "TLS failed: " : "")}{e.Message}", connecting: true, e),
         _ => e,
     };
 }

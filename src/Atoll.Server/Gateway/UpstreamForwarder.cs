@@ -96,7 +96,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         {
             firstByte.Observe();
             // Both clients copy the bytes into their output before the write completes: the buffer can go back after.
-            await client.WriteAnswerAsync(answer, endpoint.Id, content.Memory).ConfigureAwait(false);
+            await client.WriteAnswerAsync(answer, endpoint.Name, content.Memory).ConfigureAwait(false);
             return new AttemptResult(AttemptOutcome.Answered, answer.Status, null, Usage.CompletionTokens(content.Memory.Span));
         }
         finally
@@ -109,7 +109,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
     private async ValueTask<AttemptResult> StreamAsync(GatewayClient client, RoutableEndpoint endpoint, Http1Connection answer, FirstByteTimer firstByte)
     {
         var settings = options.Value;
-        await client.StartStreamAsync(answer, endpoint.Id).ConfigureAwait(false);
+        await client.StartStreamAsync(answer, endpoint.Name).ConfigureAwait(false);
 
         var events = 0;
         var first = true;
@@ -141,7 +141,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
             var reason = e is OperationCanceledException ? $"no data for {settings.StreamIdleTimeout.TotalSeconds:0.#}s" : e.Message;
-            var message = $"the model server {endpoint.Id} failed mid-stream ({reason}); the answer is incomplete";
+            var message = $"the model server {endpoint.Name} failed mid-stream ({reason}); the answer is incomplete";
             try
             {
                 await client.WriteStreamAsync(Encoding.UTF8.GetBytes(OpenAiErrors.StreamEvent(message, "upstream_failed"))).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using Atoll.Core.Contracts;
 using Atoll.Core.Routing;
 using Atoll.Server.Gateway;
+using Atoll.Server.Observability;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -89,7 +90,66 @@ public sealed class GatewayPartsTests
         Assert.Empty(registry.ForModel("other"));
     }
 
-    private static NodeView Node(string name, string ready, ModelEndpoint model) =>
-        new(name, "local", "r", "local-a", null, CapacityTypes.OnDemand, null, new Dictionary<string, string>(), GpuReport.None, [model],
+    [Fact]
+    public void Endpoint_names_for_clients_and_metrics_leave_out_the_model_servers_address()
+    {
+        var options = Options.Create(new GatewayOptions
+        {
+            StaticEndpoints = [new ModelEndpoint("m", "http://10.0.0.8:8000/v1/"), new ModelEndpoint("m", "http://10.0.0.9:8000")],
+        });
+        var registry = new EndpointRegistry(options, new PrefixIndex(), new FakeTimeProvider());
+
+        registry.Update([Node("n1", ConditionTypes.True, new ModelEndpoint("m", "http://10.0.0.1:8000"))]);
+        var names = registry.ForModel("m").Select(e => e.Name).ToArray();
+
+        // One URL of a model on a node: node/model. Several (two static ones here): a short hash of each URL tells
+        // them apart, the same at every refresh.
+        Assert.Equal(["n1/m", "static/m/" + ShortHash("http://10.0.0.8:8000/"), "static/m/" + ShortHash("http://10.0.0.9:8000/")], names);
+        Assert.All(names, n => Assert.DoesNotContain("10.0.0", n, StringComparison.Ordinal));
+        Assert.Equal(3, names.Distinct().Count());
+        registry.Update([Node("n1", ConditionTypes.True, new ModelEndpoint("m", "http://10.0.0.1:8000"))]);
+        Assert.Equal(names, registry.ForModel("m").Select(e => e.Name));
+
+        // A second URL of the model on the node makes both of its names carry the hash.
+        registry.Update([Node("n1", ConditionTypes.True, new ModelEndpoint("m", "http://10.0.0.1:8000"), new ModelEndpoint("m", "http://10.0.0.1:8001"))]);
+        Assert.Equal(["n1/m/" + ShortHash("http://10.0.0.1:8000/"), "n1/m/" + ShortHash("http://10.0.0.1:8001/")],
+            registry.ForModel("m").Where(e => e.Node == "n1").Select(e => e.Name));
+    }
+
+    [Fact]
+    public async Task Gauges_of_an_endpoint_whose_node_left_are_removed_not_left_at_their_last_value()
+    {
+        var time = new FakeTimeProvider();
+        var registry = new EndpointRegistry(Options.Create(new GatewayOptions()), new PrefixIndex(), time);
+        var server = new ServerMetrics();
+        _ = new GatewayMetrics(server, registry, new PrefixIndex(), time);
+        registry.Update([
+            Node("n1", ConditionTypes.True, new ModelEndpoint("m", "http://10.0.0.1:8000")),
+            Node("n2", ConditionTypes.True, new ModelEndpoint("m", "http://10.0.0.2:8000"))]);
+        foreach (var e in registry.All)
+        {
+            e.ServerHealthy = true;
+        }
+
+        Assert.Contains("atoll_gateway_endpoint_up{endpoint=\"n2/m\",model=\"m\"} 1", await ExportAsync(server));
+        registry.Update([Node("n1", ConditionTypes.True, new ModelEndpoint("m", "http://10.0.0.1:8000"))]);
+        var text = await ExportAsync(server);
+
+        Assert.Contains("atoll_gateway_endpoint_up{endpoint=\"n1/m\",model=\"m\"} 1", text);
+        Assert.DoesNotContain("endpoint=\"n2/m\"", text);
+    }
+
+    private static async Task<string> ExportAsync(ServerMetrics server)
+    {
+        using var stream = new MemoryStream();
+        await server.Registry.CollectAndExportAsTextAsync(stream);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static string ShortHash(string url) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(url)))[..6];
+
+    private static NodeView Node(string name, string ready, params ModelEndpoint[] models) =>
+        new(name, "local", "r", "local-a", null, CapacityTypes.OnDemand, null, new Dictionary<string, string>(), GpuReport.None, models,
             [new NodeCondition(ConditionTypes.Ready, ready, "x", "x", DateTimeOffset.UnixEpoch)], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null);
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Atoll.Testing.Processes;
 
@@ -45,7 +47,11 @@ internal sealed class GatewayServer : IAsyncDisposable
             foreach (var sim in sims)
             {
                 args.AddRange(["--endpoint", sim.EndpointArgument]);
-                sim.EndpointId = $"static/{sim.Model}/{sim.Url}/";
+                // What x-atoll-endpoint and the metrics call it: static/MODEL, and a short hash of the URL when
+                // several sims serve the model (the gateway's EndpointRegistry.PublicName).
+                sim.EndpointId = sims.Count(s => s.Model == sim.Model) == 1
+                    ? $"static/{sim.Model}"
+                    : $"static/{sim.Model}/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sim.Url + "/")))[..6]}";
             }
             args.AddRange(extra);
             var process = AtollCli.Start(args, logPath: dataDir + ".log");
@@ -134,7 +140,7 @@ internal sealed class GatewayServer : IAsyncDisposable
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"creating a join token answered {(int)response.StatusCode}: {text}");
         using var doc = JsonDocument.Parse(text);
         var token = doc.RootElement.GetProperty("token").GetString()!;
-        sim.EndpointId = $"{node}/{sim.Model}/{sim.Url}/";
+        sim.EndpointId = $"{node}/{sim.Model}";
         return AtollCli.Start(
             ["agent", "--server", Url, "--name", node, "--state", stateDir, "--join-token", token, "--gpus", "1xH100-80GB", "--model", sim.EndpointArgument, .. ProcessWait.ExitWithTestHost],
             logPath: stateDir + ".log");

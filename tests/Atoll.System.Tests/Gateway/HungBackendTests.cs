@@ -36,9 +36,9 @@ public sealed class HungBackendTests
         }
         Assert.True(timedOut >= 1, "no request ever waited on the hung backend: the test did not exercise the timeout");
         var metrics = await fleet.Server.MetricsAsync();
-        Assert.True(Prometheus.Sum(metrics, "atoll_gateway_ejections_total", hung.EndpointId) >= 1,
+        Assert.True(Prometheus.Sum(metrics, "atoll_gateway_ejections_total", $"endpoint=\"{hung.EndpointId}\"") >= 1,
             $"the hung endpoint was not ejected:\n{string.Join('\n', metrics.Split('\n').Where(l => l.StartsWith("atoll_gateway_", StringComparison.Ordinal)))}");
-        Assert.Equal(0, Prometheus.Sum(metrics, "atoll_gateway_ejections_total", healthy.EndpointId));
+        Assert.Equal(0, Prometheus.Sum(metrics, "atoll_gateway_ejections_total", $"endpoint=\"{healthy.EndpointId}\""));
 
         // Ejected (5 s cooldown): later requests do not wait on it at all. A request that tried it would have waited
         // the whole first-byte timeout and been retried, so the retry count shows it exactly; the time bound is only

@@ -29,6 +29,8 @@ public sealed class MidstreamFailureTests
             Assert.DoesNotContain("[DONE]", data);
             Assert.DoesNotContain(data.SkipLast(1), d => d.Contains("\"error\"", StringComparison.Ordinal));
             Chat.AssertOpenAiErrorJson(data[^1], code: "upstream_failed");
+            Assert.Contains($"the model server {fleet.Sims[0].EndpointId} failed mid-stream", data[^1], StringComparison.Ordinal);
+            Assert.DoesNotContain($":{fleet.Sims[0].Port}", data[^1], StringComparison.Ordinal);
         }
 
         // Non-streaming: the gateway buffers, sees the broken body and answers an error instead of a short 200.

@@ -34,6 +34,12 @@ public sealed class NoHealthyEndpointTests
             answers.Add(last);
             Assert.True(last is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable, $"answered {(int)last}: {body}");
             Chat.AssertOpenAiErrorJson(body, code: last == HttpStatusCode.BadGateway ? "upstream_failed" : "no_endpoint_available");
+            // A 502 names the endpoint that failed and why, but not where the model server listens.
+            Assert.DoesNotContain($":{fleet.Sims[0].Port}", body, StringComparison.Ordinal);
+            if (last == HttpStatusCode.BadGateway)
+            {
+                Assert.Contains($"last: {fleet.Sims[0].EndpointId}: ", body, StringComparison.Ordinal);
+            }
             await Task.Delay(100);
         }
         // Once the probe (every 1 s) or passive ejection notices, the gateway stops trying and says so.

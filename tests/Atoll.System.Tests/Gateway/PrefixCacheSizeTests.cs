@@ -20,9 +20,9 @@ public sealed class PrefixCacheSizeTests
         const string Name = "atoll_gateway_endpoint_prefix_blocks";
 
         await Eventually.Until(async () =>
-            Prometheus.Sum(await server.MetricsAsync(), Name, $":{fleet.Sims[0].Port}/") == 96, TimeSpan.FromSeconds(15), "the 96-block sim's size");
+            Prometheus.Sum(await server.MetricsAsync(), Name, $"endpoint=\"{fleet.Sims[0].EndpointId}\"") == 96, TimeSpan.FromSeconds(15), "the 96-block sim's size");
         var text = await server.MetricsAsync();
-        Assert.Equal(96, Prometheus.Sum(text, Name, $":{fleet.Sims[0].Port}/"));
-        Assert.Equal(10_000, Prometheus.Sum(text, Name, $":{fleet.Sims[1].Port}/")); // the configured bound
+        Assert.Equal(96, Prometheus.Sum(text, Name, $"endpoint=\"{fleet.Sims[0].EndpointId}\""));
+        Assert.Equal(10_000, Prometheus.Sum(text, Name, $"endpoint=\"{fleet.Sims[1].EndpointId}\"")); // the configured bound
     }
 }

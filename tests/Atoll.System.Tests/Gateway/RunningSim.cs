@@ -27,7 +27,7 @@ internal sealed class RunningSim : IAsyncDisposable
 
     public string Url => $"http://127.0.0.1:{Port}";
 
-    /// <summary>The gateway's id of this sim's endpoint (what <c>x-atoll-endpoint</c> names), once registered.</summary>
+    /// <summary>The gateway's name of this sim's endpoint (what <c>x-atoll-endpoint</c> and the metrics call it), once registered.</summary>
     public string EndpointId { get; set; } = "(not registered)";
 
     /// <summary>The <c>--endpoint</c> argument of <c>atoll server</c> for this sim.</summary>
