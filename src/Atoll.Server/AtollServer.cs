@@ -34,16 +34,26 @@ public static class AtollServer
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         CreatePrivateDirectory(options.DataDir);
-        var store = StateStoreFactory.Open(options.Store, options.DataDir);
-        var objects = ObjectStoreFactory.Open(options.Objects, options.DataDir, new Uri(options.PublicUrl ?? options.Listen), time);
+        var dataLock = DataDirLock.Acquire(options.DataDir);
+        IStateStore? store = null;
+        IObjectStore? objects = null;
         try
         {
+            store = StateStoreFactory.Open(options.Store, options.DataDir);
+            objects = ObjectStoreFactory.Open(options.Objects, options.DataDir, new Uri(options.PublicUrl ?? options.Listen), time);
             await store.MigrateAsync(ct).ConfigureAwait(false);
         }
         catch
         {
-            await store.DisposeAsync().ConfigureAwait(false);
-            await objects.DisposeAsync().ConfigureAwait(false);
+            if (store is not null)
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+            }
+            if (objects is not null)
+            {
+                await objects.DisposeAsync().ConfigureAwait(false);
+            }
+            dataLock.Dispose();
             throw;
         }
 
@@ -90,11 +100,14 @@ public static class AtollServer
         services.AddGateway(options.Gateway);
         // Registered through a factory so that the container disposes it at shutdown.
         services.AddSingleton<IObjectStore>(_ => objects);
+        services.AddSingleton(_ => dataLock);
         services.AddBatch();
         services.AddFleet();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Resolved now, so that the container owns the lock (and releases it when the app is disposed) from here on.
+        app.Services.GetRequiredService<DataDirLock>();
         // The gateway's forwarded /v1 operations first: they need none of routing, status pages, HTTP metrics or auth.
         app.UseOpenAiGateway();
         app.UseRouting();

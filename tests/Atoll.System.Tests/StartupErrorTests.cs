@@ -25,6 +25,30 @@ public sealed class StartupErrorTests
     }
 
     [Fact]
+    public async Task Second_server_on_the_same_data_directory_is_refused_and_the_first_keeps_serving()
+    {
+        using var dir = new TempDirectory("data-in-use");
+        await using var first = await RunningServer.StartAsync(dir.Combine("data"), FreePorts.Next(), dir.Combine("first.log"));
+
+        // Another port, the same directory: it would share the first one's SQLite store and provision the same pools.
+        await using var second = AtollCli.Start(
+            ["server", "--data", first.DataDir, "--listen", $"http://127.0.0.1:{FreePorts.Next()}"]);
+        var code = await second.WaitForExitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.NotEqual(0, code);
+        var error = Assert.Single(CliOutput.Lines(second.StandardError), l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.Contains($"the data directory {first.DataDir} is in use by another atoll server", error, StringComparison.Ordinal);
+        Assert.False(CliOutput.HasStackTrace(second.Output), second.Output);
+        var nodes = await first.CliAsync("nodes");
+        Assert.Equal(0, nodes.ExitCode);
+
+        // Once the first has stopped, the directory is free again.
+        await first.DisposeAsync();
+        await using var third = await RunningServer.StartAsync(first.DataDir, FreePorts.Next(), dir.Combine("third.log"));
+        Assert.Equal(0, (await third.CliAsync("nodes")).ExitCode);
+    }
+
+    [Fact]
     public async Task Client_command_without_a_server_says_it_cannot_reach_it()
     {
         var url = $"http://127.0.0.1:{FreePorts.Next()}";
