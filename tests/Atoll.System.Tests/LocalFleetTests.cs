@@ -87,6 +87,31 @@ public sealed class LocalFleetTests
         }
     }
 
+    [Fact]
+    public async Task Up_refuses_a_listen_address_that_something_already_answers_and_starts_nothing()
+    {
+        using var dir = new TempDirectory("up-busy");
+        var data = dir.Combine("data");
+        using var occupant = new global::System.Net.Sockets.TcpListener(global::System.Net.IPAddress.Loopback, 0);
+        occupant.Start();
+        var url = $"http://127.0.0.1:{((global::System.Net.IPEndPoint)occupant.LocalEndpoint).Port}";
+        try
+        {
+            var result = await AtollCli.RunAsync("up", "--nodes", "1", "--data", data, "--listen", url);
+
+            Assert.Equal(1, result.ExitCode);
+            var line = Assert.Single(CliOutput.Lines(result.StandardError));
+            Assert.StartsWith($"error: something already listens on {url}", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("Atoll is up", result.StandardOutput, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(data), "nothing is created for a fleet that did not start");
+            Assert.Empty(Family(data, -1));
+        }
+        finally
+        {
+            KillLeftovers(data);
+        }
+    }
+
     private static AtollProcess StartUp(string data, int nodes, string log) =>
         AtollCli.Start(
         [

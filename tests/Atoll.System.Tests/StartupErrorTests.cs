@@ -49,6 +49,23 @@ public sealed class StartupErrorTests
     }
 
     [Fact]
+    public async Task Server_on_a_port_in_use_says_so_in_one_line_and_creates_nothing()
+    {
+        using var dir = new TempDirectory("port-in-use");
+        using var occupant = new global::System.Net.Sockets.TcpListener(global::System.Net.IPAddress.Loopback, 0);
+        occupant.Start();
+        var url = $"http://127.0.0.1:{((global::System.Net.IPEndPoint)occupant.LocalEndpoint).Port}";
+
+        var result = await AtollCli.RunAsync("server", "--data", dir.Combine("data"), "--listen", url);
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(CliOutput.Lines(result.StandardError));
+        Assert.Equal($"error: cannot listen on {url}: address already in use (is another atoll server running? choose --listen)", line);
+        Assert.False(CliOutput.HasStackTrace(result.Output), result.Output);
+        Assert.False(Directory.Exists(dir.Combine("data")), "a server that cannot listen creates no data directory");
+    }
+
+    [Fact]
     public async Task Client_command_without_a_server_says_it_cannot_reach_it()
     {
         var url = $"http://127.0.0.1:{FreePorts.Next()}";

@@ -112,15 +112,25 @@ internal static class ServerCommand
             {
                 throw new CliException($"invalid --endpoint: {badEndpoint}");
             }
+            const string listenHint = "is another atoll server running? choose --listen";
+            ListenProbe.ThrowIfInUse(options.Listen, listenHint);
             using var cts = ParentWatch.Link(result, ct);
             await using var app = await AtollServer.BuildAsync(options, ct: cts.Token).ConfigureAwait(false);
             try
             {
                 await app.StartAsync(cts.Token).ConfigureAwait(false);
             }
-            catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            catch (Exception e)
             {
-                throw new CliException($"cannot listen on {options.Listen}: address already in use (is another atoll server running? choose --listen)");
+                // The background services (the fleet reconciler, the batch workers) started before the web server
+                // failed to bind: stop them as a normal shutdown would, so that nothing they launched outlives us.
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await app.StopAsync(grace.Token).ConfigureAwait(false);
+                if (e is IOException && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new CliException($"cannot listen on {options.Listen}: address already in use ({listenHint})");
+                }
+                throw;
             }
             await app.WaitForShutdownAsync(cts.Token).ConfigureAwait(false);
             return 0;

@@ -68,6 +68,8 @@ internal static class SimCommand
                 Seed = result.GetValue(seed),
                 MaxBodyBytes = result.GetValue(maxBodyBytes),
             };
+            const string listenHint = "choose another --port";
+            ListenProbe.ThrowIfInUse(options.ListenUrl, listenHint);
             using var cts = ParentWatch.Link(result, ct);
             await using var app = SimServer.Build(options);
             try
@@ -76,7 +78,7 @@ internal static class SimCommand
             }
             catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
-                throw new CliException($"cannot listen on {options.ListenUrl}: address already in use (choose another --port)");
+                throw new CliException($"cannot listen on {options.ListenUrl}: address already in use ({listenHint})");
             }
             await app.WaitForShutdownAsync(cts.Token).ConfigureAwait(false);
             return 0;

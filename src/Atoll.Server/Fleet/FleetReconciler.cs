@@ -81,9 +81,11 @@ internal sealed class FleetReconciler(
 
     public override void Dispose()
     {
+        // The loop's token first: a host disposed without being stopped (its start failed) must not leave the loop
+        // waiting on a disposed semaphore.
+        base.Dispose();
         wake.Dispose();
         passLock.Dispose();
-        base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
