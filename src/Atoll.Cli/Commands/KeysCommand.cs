@@ -20,7 +20,7 @@ internal static class KeysCommand
 
     private static Command CreateKey()
     {
-        var name = new Option<string>("--name") { Description = "a name for the key, e.g. the team or app using it", Required = true };
+        var name = new Option<string>("--name") { Description = "a name for the key, e.g. the team or app using it (letters, digits, '.', '_' or '-')", Required = true };
         var rpm = new Option<int?>("--rpm") { Description = "requests per minute allowed (default: no limit)" };
         var tpm = new Option<int?>("--tpm") { Description = "tokens per minute allowed (default: no limit)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "print only the key" };

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.RegularExpressions;
 using Atoll.Core.Security;
 using Atoll.Server.Auth;
 using Atoll.Storage.State;
@@ -8,7 +10,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Atoll.Server.Api;
 
 /// <summary>Gateway API keys for admins: create (the key is shown once), list, delete.</summary>
-internal static class ApiKeyEndpoints
+internal static partial class ApiKeyEndpoints
 {
     public const string Prefix = "sk-atoll-";
 
@@ -29,16 +31,17 @@ internal static class ApiKeyEndpoints
             {
                 return error;
             }
-            if (string.IsNullOrWhiteSpace(request!.Name) || request.Name.Length > 100)
+            if (!IsValidName(request!.Name))
             {
-                return Problems.BadRequest("name is required (at most 100 characters)");
+                return Problems.BadRequest(
+                    $"invalid name {(request.Name is { Length: <= 100 } n ? $"'{n}'" : "(over 100 characters)")}: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit (the name goes in URLs, as in `atoll keys delete NAME`)");
             }
             if (request.Rpm is < 1 || request.Tpm is < 1)
             {
                 return Problems.BadRequest("rpm and tpm must be positive when given (omit them for no limit)");
             }
             var key = Tokens.New(Prefix);
-            var record = new ApiKeyRecord(Tokens.NewId(), request.Name.Trim(), Tokens.Hash(key), key[..(Prefix.Length + 4)],
+            var record = new ApiKeyRecord(Tokens.NewId(), request.Name, Tokens.Hash(key), key[..(Prefix.Length + 4)],
                 request.Rpm, request.Tpm, time.GetUtcNow());
             try
             {
@@ -62,4 +65,9 @@ internal static class ApiKeyEndpoints
 
     private static ApiKeyView ToView(ApiKeyRecord r, string? key) =>
         new(r.Id, r.Name, r.Prefix, r.RequestsPerMinute, r.TokensPerMinute, r.CreatedAt, key);
+
+    private static bool IsValidName([NotNullWhen(true)] string? name) => name is { Length: > 0 and <= 100 } && NamePattern().IsMatch(name);
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex NamePattern();
 }

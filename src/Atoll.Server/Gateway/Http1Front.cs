@@ -185,7 +185,7 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
     private async ValueTask<byte[]?> ReadBodyAsync(Http1Deadlines deadlines, ReadResult read, Http1RequestHead head, bool keep)
     {
         var input = deadlines.Input;
-        var body = keep ? new byte[head.ContentLength] : [];
+        var body = keep ? RequestBodies.Start(head.ContentLength) : [];
         var rest = read.Buffer.Slice(head.HeadLength);
         var got = 0L;
         var started = Environment.TickCount64;
@@ -194,6 +194,7 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             var take = Math.Min(rest.Length, head.ContentLength - got);
             if (keep)
             {
+                body = RequestBodies.Grow(body, (int)got, got + take, head.ContentLength);
                 rest.Slice(0, take).CopyTo(body.AsSpan((int)got));
             }
             got += take;

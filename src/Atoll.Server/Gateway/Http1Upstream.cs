@@ -14,8 +14,8 @@ namespace Atoll.Server.Gateway;
 /// body is handed on straight out of the connection's read buffer. http and https (TLS over the same framing).
 /// <para>
 /// A pooled connection the server closed while it was idle (uvicorn, which vLLM runs on, closes idle connections
-/// after 5 s) fails before any byte of an answer; the exchange is then sent once more on another connection, as
-/// <see cref="SocketsHttpHandler"/> does. Idle connections are closed after <see cref="IdleTimeout"/> (shorter than
+/// after 5 s) fails before any byte of an answer; the exchange is then sent once more, on a new connection (never
+/// a third time), as <see cref="SocketsHttpHandler"/> retries such failures a bounded number of times. Idle connections are closed after <see cref="IdleTimeout"/> (shorter than
 /// uvicorn's) and any after <see cref="Lifetime"/>, so DNS and endpoint changes are seen.
 /// </para>
 /// <para>
@@ -182,7 +182,7 @@ internal sealed class Http1Target(Http1Upstream owner, Http1Pool pool, byte[] he
     /// <summary>
     /// Sends the POST and reads the answer's head; the caller reads the body and then calls
     /// <see cref="Http1Connection.Release"/>. A pooled connection (reused or kept warm) that fails before any answer
-    /// byte was stale: the exchange goes once more on another.
+    /// byte was stale: the exchange goes once more, on a new connection.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Http1Connection> ExchangeAsync(ReadOnlyMemory<byte> body, bool eventStream, CancellationToken ct)
@@ -193,9 +193,12 @@ internal sealed class Http1Target(Http1Upstream owner, Http1Pool pool, byte[] he
             this.pool = pool = owner.Successor(pool);
         }
         pool.MarkUsed();
+        var fresh = false;
         while (true)
         {
-            var pooled = pool.TryRent();
+            // After a stale pooled connection, a new one: a server that reads requests and drops them without an
+            // answer gets this one twice at most, not once per idle connection of the pool.
+            var pooled = fresh ? null : pool.TryRent();
             var connection = pooled ?? await pool.ConnectAsync(ct).ConfigureAwait(false);
             try
             {
@@ -213,6 +216,7 @@ internal sealed class Http1Target(Http1Upstream owner, Http1Pool pool, byte[] he
                                       && !ct.IsCancellationRequested)
             {
                 connection.Dispose();
+                fresh = true;
             }
             catch
             {

@@ -186,6 +186,41 @@ public sealed class Http1UpstreamTests
     }
 
     [Fact]
+    public async Task A_server_that_drops_requests_gets_one_at_most_twice_however_many_idle_connections_the_pool_holds()
+    {
+        const int idle = 4;
+        // The first four connections answer one request each, then (like every later connection) read and drop.
+        await using var server = new ScriptedServer(async (conn, number) =>
+        {
+            if (number <= idle)
+            {
+                await conn.ReadRequestAsync();
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+            if (await conn.ReadRequestAsync() is not null)
+            {
+                conn.Close();
+            }
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        var primed = await Task.WhenAll(Enumerable.Range(0, idle).Select(_ => target.ExchangeAsync(Body, false, CancellationToken.None).AsTask()));
+        foreach (var answer in primed)
+        {
+            Assert.Equal("ok", await ReadAllAsync(answer));
+            answer.Release();
+        }
+        Assert.Equal(idle, client.OpenConnections);
+
+        var e = await Assert.ThrowsAsync<UpstreamException>(() => target.ExchangeAsync(Body, false, CancellationToken.None).AsTask());
+
+        Assert.Contains("closed before an answer", e.Message);
+        // The four that primed the pool, then the failing one twice: on a pooled connection, then on a new one.
+        Assert.Equal(idle + 2, server.Requests.Count);
+        Assert.Equal(idle + 1, server.Accepted);
+    }
+
+    [Fact]
     public async Task A_new_connection_closed_before_an_answer_fails_once_without_retrying()
     {
         await using var server = new ScriptedServer(async (conn, _) =>
