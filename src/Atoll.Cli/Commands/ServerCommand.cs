@@ -35,7 +35,8 @@ internal static class ServerCommand
         var maxLines = new Option<int>("--max-batch-lines") { Description = "batch: most request lines in one input file", DefaultValueFactory = _ => 50_000 };
         var endpoints = new Option<string[]>("--endpoint") { Description = "a model endpoint no agent reports, MODEL=URL (repeatable)" };
         var location = new Option<string?>("--location") { Description = "where this server runs; the gateway prefers endpoints there" };
-        var firstByte = new Option<string>("--first-byte-timeout") { Description = "gateway: per attempt, wait this long for a model server to answer before trying another", DefaultValueFactory = _ => "30s" };
+        var firstByte = new Option<string>("--first-byte-timeout") { Description = "gateway: per attempt, wait this long for a model server to answer before trying another (streams: the first chunk; see --min-tokens-per-second)", DefaultValueFactory = _ => "30s" };
+        var minRate = new Option<int>("--min-tokens-per-second") { Description = "gateway: a non-streaming answer (sent only when complete) may take --first-byte-timeout plus max_tokens at this rate; without max_tokens, up to 5 minutes", DefaultValueFactory = _ => 10 };
         var capacity = new Option<int>("--endpoint-capacity") { Description = "gateway: concurrent requests per model endpoint before it counts as busy", DefaultValueFactory = _ => 16 };
         var inlineIo = new Option<bool>("--inline-io")
         {
@@ -66,7 +67,7 @@ internal static class ServerCommand
         var agentUrl = new Option<string?>("--agent-url") { Description = "provisioning: where new VMs download the atoll binary [default: PUBLIC_URL/downloads/atoll]" };
         var command = new Command("server", "Run the control plane: API, node registry, reconcilers and the OpenAI-compatible gateway (/v1)")
         {
-            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, capacity, inlineIo, http1Front, upstreamIdle, warm, leaseDuration, maxFileMb, maxLines,
+            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, minRate, capacity, inlineIo, http1Front, upstreamIdle, warm, leaseDuration, maxFileMb, maxLines,
             provisioning, reconcile, instancePoll, offerRefresh, unavailableTtl, orphanSweep, agentUrl, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
@@ -91,6 +92,7 @@ internal static class ServerCommand
                     StaticEndpoints = [.. KeyValues.Pairs(result.GetValue(endpoints), "--endpoint", "MODEL=URL").Select(kv => new ModelEndpoint(kv.Key, kv.Value))],
                     Location = result.GetValue(location),
                     FirstByteTimeout = Durations.Parse(result.GetValue(firstByte)!, "--first-byte-timeout"),
+                    MinTokensPerSecond = result.GetValue(minRate),
                     EndpointCapacity = result.GetValue(capacity),
                     InlineIo = result.GetValue(inlineIo),
                     Http1Front = result.GetValue(http1Front),

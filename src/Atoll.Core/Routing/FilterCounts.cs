@@ -11,4 +11,31 @@ public readonly record struct FilterCounts(
     int Ejected,
     int Excluded,
     int Saturated,
-    int Candidates);
+    int Candidates)
+{
+    /// <summary>For people: "2 endpoints: 1 not ready, 1 ejected" (only the filters that removed something).</summary>
+    public string Describe()
+    {
+        if (ServingModel == 0)
+        {
+            return "no endpoint serves it";
+        }
+        var parts = new List<string>(6);
+        Add(parts, NotReady, "not ready");
+        Add(parts, Unhealthy, "unhealthy");
+        Add(parts, Ejected, "ejected after failures");
+        Add(parts, Excluded, "already tried");
+        Add(parts, Saturated, "busy");
+        Add(parts, Candidates, "available");
+        var total = ServingModel == 1 ? "1 endpoint" : $"{ServingModel} endpoints";
+        return parts.Count == 0 ? total : $"{total}: {string.Join(", ", parts)}";
+    }
+
+    private static void Add(List<string> parts, int count, string what)
+    {
+        if (count > 0)
+        {
+            parts.Add($"{count} {what}");
+        }
+    }
+}

@@ -80,12 +80,13 @@ internal sealed class GatewayHandler(
             return client.WriteErrorAsync(429, $"Rate limit reached for API key '{caller.Name}'. Try again in {wait.TotalSeconds:0.#}s.",
                 "requests", "rate_limit_exceeded", null, wait);
         }
-        return RouteAsync(client, caller, request, path, body, started);
+        var firstByteTimeout = options.Value.FirstByteTimeoutFor(request.Stream, route, request.MaxTokens);
+        return RouteAsync(client, caller, request, path, body, firstByteTimeout, started);
     }
 
     /// <summary>
     /// The request body in one array of its exact size when the client sent a Content-Length (as the SDKs do), or
-    /// null when it is over <paramref name="max"/> bytes.
+    /// null when it is over <paramref name="max"/> bytes. The array grows as the bytes arrive (<see cref="RequestBodies"/>).
     /// </summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, long max, CancellationToken ct)
     {
@@ -97,15 +98,26 @@ internal sealed class GatewayHandler(
         {
             return null;
         }
-        var body = new byte[length];
-        // Kestrel fails the read if the client sends fewer bytes than it declared.
-        await request.Body.ReadExactlyAsync(body, ct).ConfigureAwait(false);
+        var body = RequestBodies.Start(length);
+        var got = 0;
+        while (got < length)
+        {
+            body = RequestBodies.Grow(body, got, got + 1, length);
+            var read = await request.Body.ReadAsync(body.AsMemory(got), ct).ConfigureAwait(false);
+            if (read == 0)
+            {
+                // Kestrel fails the read itself when the client ends a body shorter than it declared; this is a guard.
+                throw new EndOfStreamException($"the request body ended after {got} of {length} bytes");
+            }
+            got += read;
+        }
         return body;
     }
 
     /// <summary>Pick → forward, retrying and queueing as the class says; then the request's metrics and token charge.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RouteAsync(GatewayClient client, GatewayCaller caller, GatewayRequest request, string path, byte[] body, long started)
+    private async ValueTask RouteAsync(
+        GatewayClient client, GatewayCaller caller, GatewayRequest request, string path, byte[] body, TimeSpan firstByteTimeout, long started)
     {
         var latency = metrics.Latency(request.Model);
         var firstByte = new FirstByteTimer(latency.FirstToken, started);
@@ -118,6 +130,9 @@ internal sealed class GatewayHandler(
         budget.RecordRequest();
         string? lastProblem = null;
         string? lastEndpoint = null;
+        // The status of a failed attempt whose retry has not yet had its budget token: one is taken only once there
+        // is an endpoint to retry on, so a model with no other endpoint does not drain the budget that all share.
+        int? retryOf = null;
         // How the request ended, for its metrics: the endpoint that answered last (if any), the status, the tokens.
         string? servedBy;
         string code;
@@ -145,12 +160,27 @@ internal sealed class GatewayHandler(
             if (!pick.IsPicked)
             {
                 var message = lastProblem is null
-                    ? $"No endpoint of `{request.Model}` can take requests now ({pick.Counts}); nodes may be down or starting."
+                    ? $"No endpoint of `{request.Model}` can take requests now ({pick.Counts.Describe()}); nodes may be down or starting."
                     : $"All attempts for `{request.Model}` failed; last: {lastEndpoint}: {lastProblem}.";
                 await client.WriteErrorAsync(lastProblem is null ? 503 : 502, message, "server_error",
                     lastProblem is null ? "no_endpoint_available" : "upstream_failed").ConfigureAwait(false);
                 (servedBy, code, tokens) = (lastEndpoint, lastProblem is null ? "503" : "502", 0);
                 break;
+            }
+
+            if (retryOf is { } failedStatus)
+            {
+                if (!budget.TryAcquireRetry())
+                {
+                    metrics.RetryBudgetExhausted.Inc();
+                    await client.WriteErrorAsync(502,
+                        $"`{request.Model}` failed on {attempt - 1} endpoint(s) and the gateway's retry budget is spent; last: {lastEndpoint}: {lastProblem}.",
+                        "server_error", "upstream_failed").ConfigureAwait(false);
+                    (servedBy, code, tokens) = (lastEndpoint, "502", 0);
+                    break;
+                }
+                metrics.Retries.WithLabels(request.Model, failedStatus > 0 ? GatewayMetrics.Code(failedStatus) : "connect_or_timeout").Inc();
+                retryOf = null;
             }
 
             var endpoint = pick.Endpoint;
@@ -159,7 +189,7 @@ internal sealed class GatewayHandler(
             {
                 continue; // another request took its last slot since the pick: pick again
             }
-            var result = await forwarder.ForwardAsync(client, endpoint, path, body, request.Stream, firstByte).ConfigureAwait(false);
+            var result = await forwarder.ForwardAsync(client, endpoint, path, body, request.Stream, firstByteTimeout, firstByte).ConfigureAwait(false);
             slot.Dispose(); // before waking the queue, so a waiter finds the slot free
             signal.Release();
             if (Settle(endpoint, result) is { } settled)
@@ -176,19 +206,15 @@ internal sealed class GatewayHandler(
             lastProblem = result.Problem;
             lastEndpoint = endpoint.Name;
             routing = routing.Excluding(endpoint.Id);
-            if (++attempt > settings.MaxAttempts || !budget.TryAcquireRetry())
+            if (++attempt > settings.MaxAttempts)
             {
-                if (attempt <= settings.MaxAttempts)
-                {
-                    metrics.RetryBudgetExhausted.Inc();
-                }
                 await client.WriteErrorAsync(502,
                     $"`{request.Model}` failed on {attempt - 1} endpoint(s); last: {lastEndpoint}: {lastProblem}.", "server_error", "upstream_failed")
                     .ConfigureAwait(false);
                 (servedBy, code, tokens) = (lastEndpoint, "502", 0);
                 break;
             }
-            metrics.Retries.WithLabels(request.Model, result.Status > 0 ? GatewayMetrics.Code(result.Status) : "connect_or_timeout").Inc();
+            retryOf = result.Status;
         }
         limiter.Charge(caller, tokens);
         metrics.CountRequest(request.Model, servedBy ?? "none", code);

@@ -12,11 +12,30 @@ public sealed class GatewayOptions
     /// <summary>Per attempt: time allowed until the upstream answers with its headers; a hung backend costs no more.</summary>
     public TimeSpan FirstByteTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Per attempt, non-streaming: time allowed for the whole upstream body once headers arrived.</summary>
+    /// <summary>
+    /// Non-streaming: the slowest generation a model server is allowed. A model server sends a non-streaming
+    /// answer's headers only once it has generated all of it, so such an attempt may wait <see cref="FirstByteTimeout"/>
+    /// plus its <c>max_tokens</c> at this rate (10 tokens/s: a 1,000-token answer gets 30 s + 100 s); one without
+    /// <c>max_tokens</c> may wait up to <see cref="ResponseTimeout"/>.
+    /// </summary>
+    public int MinTokensPerSecond { get; set; } = 10;
+
+    /// <summary>Per attempt, non-streaming: the longest an answer may take, headers and body (see <see cref="MinTokensPerSecond"/>).</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Streaming: the longest silence between two chunks before the stream is ended with an error event.</summary>
     public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long one attempt may wait for the answer's headers: a stream's first chunk, or a whole non-streaming answer.</summary>
+    internal TimeSpan FirstByteTimeoutFor(bool stream, GatewayRoute route, int? maxTokens)
+    {
+        if (stream || route == GatewayRoute.Embeddings)
+        {
+            return FirstByteTimeout;
+        }
+        var allowed = maxTokens is { } tokens ? FirstByteTimeout + TimeSpan.FromSeconds((double)tokens / MinTokensPerSecond) : ResponseTimeout;
+        return allowed < FirstByteTimeout ? FirstByteTimeout : allowed > ResponseTimeout ? ResponseTimeout : allowed;
+    }
 
     /// <summary>Requests that may wait when every endpoint of their model is saturated; more get 429.</summary>
     public int MaxQueuedRequests { get; set; } = 1024;
@@ -86,6 +105,10 @@ public sealed class GatewayOptions
         if (FirstByteTimeout <= TimeSpan.Zero || ResponseTimeout <= TimeSpan.Zero || StreamIdleTimeout <= TimeSpan.Zero || QueueTimeout < TimeSpan.Zero)
         {
             problems.Add("gateway timeouts must be positive");
+        }
+        if (MinTokensPerSecond < 1)
+        {
+            problems.Add($"--min-tokens-per-second {MinTokensPerSecond}: expected 1 or more");
         }
         if (EndpointCapacity < 1)
         {

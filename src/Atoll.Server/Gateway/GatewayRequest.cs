@@ -13,7 +13,8 @@ namespace Atoll.Server.Gateway;
 /// parts' <c>text</c> one per line); for completions and embeddings, each string of the prompt/input on its own line.
 /// </param>
 /// <param name="PromptBytes">Length of that prompt text in UTF-8 bytes (for token estimates).</param>
-internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixHashes, long PromptBytes)
+/// <param name="MaxTokens">The answer's length limit (<c>max_completion_tokens</c> or <c>max_tokens</c>), when the client set one.</param>
+internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixHashes, long PromptBytes, int? MaxTokens = null)
 {
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
 
@@ -34,6 +35,7 @@ internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixH
         string? model = null;
         var modelValid = false;
         var stream = false;
+        int? maxTokens = null;
         var content = JsonTokenType.None;
         var contentItems = 0;
         var prompt = new PrefixHashBuilder();
@@ -63,6 +65,16 @@ internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixH
                 {
                     reader.Read();
                     stream = reader.TokenType == JsonTokenType.True;
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_completion_tokens"u8))
+                {
+                    // Only read, for the time a non-streaming answer may take; the model server judges the value.
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var limit) && limit > 0)
+                    {
+                        maxTokens = limit;
+                    }
                     reader.Skip();
                 }
                 else if (reader.ValueTextEquals(field))
@@ -101,7 +113,7 @@ internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixH
         {
             return (null, $"'{fieldName}' is a required property" + (kind == GatewayRoute.ChatCompletions ? " and must be a non-empty array" : ""), fieldName);
         }
-        return (new GatewayRequest(model!, stream, prompt.ToArray(), prompt.Length), null, null);
+        return (new GatewayRequest(model!, stream, prompt.ToArray(), prompt.Length, maxTokens), null, null);
     }
 
     /// <summary>After the root value only whitespace may follow: the reader throws at anything else.</summary>

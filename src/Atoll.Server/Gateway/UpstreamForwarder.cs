@@ -22,11 +22,10 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<AttemptResult> ForwardAsync(
-        GatewayClient client, RoutableEndpoint endpoint, string path, byte[] body, bool stream, FirstByteTimer firstByte)
+        GatewayClient client, RoutableEndpoint endpoint, string path, byte[] body, bool stream, TimeSpan firstByteTimeout, FirstByteTimer firstByte)
     {
-        var settings = options.Value;
         var clientGone = client.Aborted;
-        var attempt = AttemptCancellation.Rent(settings.FirstByteTimeout, clientGone);
+        var attempt = AttemptCancellation.Rent(firstByteTimeout, clientGone);
         try
         {
             Http1Connection answer;
@@ -40,7 +39,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
             }
             catch (OperationCanceledException)
             {
-                return AttemptResult.Retry($"no response within {settings.FirstByteTimeout.TotalSeconds:0.#}s");
+                return AttemptResult.Retry($"no response within {firstByteTimeout.TotalSeconds:0.#}s");
             }
             catch (UpstreamException e) when (e.Connecting)
             {
@@ -109,12 +108,11 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
     private async ValueTask<AttemptResult> StreamAsync(GatewayClient client, RoutableEndpoint endpoint, Http1Connection answer, FirstByteTimer firstByte)
     {
         var settings = options.Value;
-        await client.StartStreamAsync(answer, endpoint.Name).ConfigureAwait(false);
-
         var events = 0;
         var first = true;
         try
         {
+            await client.StartStreamAsync(answer, endpoint.Name).ConfigureAwait(false);
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(client.Aborted);
             while (true)
             {
@@ -136,7 +134,8 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         }
         catch (Exception) when (client.Aborted.IsCancellationRequested)
         {
-            return new AttemptResult(AttemptOutcome.ClientGone, answer.Status);
+            // The tokens relayed so far count against the key's limit: leaving mid-stream is no way around it.
+            return new AttemptResult(AttemptOutcome.ClientGone, answer.Status, null, events);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
@@ -153,7 +152,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
             }
             catch (Exception) when (client.Aborted.IsCancellationRequested)
             {
-                return new AttemptResult(AttemptOutcome.ClientGone, answer.Status);
+                return new AttemptResult(AttemptOutcome.ClientGone, answer.Status, null, events);
             }
             return new AttemptResult(AttemptOutcome.StreamBroken, answer.Status, message, events);
         }

@@ -20,7 +20,8 @@ internal static class Usage
                 else if (depth >= 0 && reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1
                     && reader.ValueTextEquals("completion_tokens"u8) && reader.Read() && reader.TokenType == JsonTokenType.Number)
                 {
-                    return reader.GetInt32();
+                    // A model server's number, not ours: a fraction or one out of range counts as none.
+                    return reader.TryGetInt32(out var tokens) && tokens > 0 ? tokens : 0;
                 }
             }
         }

@@ -113,6 +113,10 @@ public sealed class EndpointPickerTests
             Assert.Same(good, picker.Pick(request, all).Endpoint);
         var counts = picker.Pick(request, all).Counts;
         Assert.Equal(new FilterCounts(ServingModel: 5, NotReady: 1, Unhealthy: 1, Ejected: 1, Excluded: 1, Saturated: 0, Candidates: 1), counts);
+        // As the 503 message puts it: for people, only what removed something.
+        Assert.Equal("5 endpoints: 1 not ready, 1 unhealthy, 1 ejected after failures, 1 already tried, 1 available", counts.Describe());
+        Assert.Equal("1 endpoint: 1 unhealthy", new FilterCounts(1, 0, 1, 0, 0, 0, 0).Describe());
+        Assert.Equal("no endpoint serves it", default(FilterCounts).Describe());
     }
 
     [Fact]

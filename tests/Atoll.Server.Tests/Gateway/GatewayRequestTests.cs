@@ -24,6 +24,35 @@ public sealed class GatewayRequestTests
         AssertPrompt($"system: {system}\nuser: Hello\nworld\n", request);
     }
 
+    [Theory]
+    [InlineData("\"max_tokens\":300", 300)]
+    [InlineData("\"max_completion_tokens\":50", 50)]
+    [InlineData("\"max_tokens\":0", null)]
+    [InlineData("\"max_tokens\":\"300\"", null)]
+    [InlineData("\"max_tokens\":1e12", null)]
+    [InlineData("\"temperature\":1", null)]
+    public void The_answers_token_limit_is_read_when_it_is_a_positive_integer(string property, int? expected)
+    {
+        var (request, error, _) = Parse($$"""{"model":"m",{{property}},"messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Null(error);
+        Assert.Equal(expected, request!.MaxTokens);
+    }
+
+    [Fact]
+    public void A_non_streaming_answer_may_take_its_tokens_at_the_minimum_rate_on_top_of_the_first_byte_timeout()
+    {
+        var options = new GatewayOptions { FirstByteTimeout = TimeSpan.FromSeconds(30), ResponseTimeout = TimeSpan.FromMinutes(5), MinTokensPerSecond = 10 };
+
+        Assert.Equal(TimeSpan.FromSeconds(130), options.FirstByteTimeoutFor(stream: false, GatewayRoute.ChatCompletions, 1000));
+        Assert.Equal(TimeSpan.FromSeconds(31), options.FirstByteTimeoutFor(stream: false, GatewayRoute.Completions, 10));
+        // Streams send their headers and first chunk early; embeddings generate nothing.
+        Assert.Equal(TimeSpan.FromSeconds(30), options.FirstByteTimeoutFor(stream: true, GatewayRoute.ChatCompletions, 1000));
+        Assert.Equal(TimeSpan.FromSeconds(30), options.FirstByteTimeoutFor(stream: false, GatewayRoute.Embeddings, null));
+        // No limit given, or one too large: the response timeout bounds it.
+        Assert.Equal(TimeSpan.FromMinutes(5), options.FirstByteTimeoutFor(stream: false, GatewayRoute.ChatCompletions, null));
+        Assert.Equal(TimeSpan.FromMinutes(5), options.FirstByteTimeoutFor(stream: false, GatewayRoute.ChatCompletions, 1_000_000));
+    }
+
     [Fact]
     public void Prompt_is_hashed_from_the_unescaped_text_and_other_fields_do_not_count()
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Atoll.Testing.Processes;
 
 namespace Atoll.System.Tests.Gateway;
 
@@ -47,5 +48,42 @@ public sealed class ApiKeyTests(SharedGatewayFixture shared)
         }
         Assert.True(last == HttpStatusCode.Unauthorized, $"the deleted key still answered {(int)last} {deleted.Elapsed.TotalSeconds:0.0} s after deletion");
         Assert.True(deleted.Elapsed < TimeSpan.FromSeconds(7), $"the deleted key was refused only after {deleted.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    [Fact]
+    public async Task Tokens_streamed_before_the_client_left_count_against_the_keys_token_limit()
+    {
+        var server = shared.Server;
+        var key = await server.CreateApiKeyAsync($"tpm20-{Guid.NewGuid():N}", tpm: 20);
+        var leftBefore = Prometheus.Sum(await server.MetricsAsync(), "atoll_gateway_requests_total", "code=\"499\"");
+
+        // 100 tokens at 100 ms each: the client takes 25 of them, then leaves long before the answer would end. The
+        // prompt ("user: hi") is estimated at 2 tokens, so without the 25 the key would still have 18 to spend.
+        using var leave = new CancellationTokenSource();
+        var response = await server.PostChatAsync(Chat.Request("hi", 100, stream: true), key,
+            HttpCompletionOption.ResponseHeadersRead, leave.Token);
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(leave.Token));
+            for (var events = 0; events < 25;)
+            {
+                var line = await reader.ReadLineAsync(leave.Token);
+                Assert.NotNull(line);
+                events += line.StartsWith("data:", StringComparison.Ordinal) ? 1 : 0;
+            }
+        }
+        finally
+        {
+            await leave.CancelAsync();
+            response.Dispose();
+        }
+        double left = leftBefore;
+        await Eventually.Until(async () => (left = Prometheus.Sum(await server.MetricsAsync(), "atoll_gateway_requests_total", "code=\"499\"")) > leftBefore,
+            TimeSpan.FromSeconds(5), "the gateway counts the request as left by its client (code 499)", () => $"{left} (was {leftBefore})");
+
+        // 2 + 25 tokens against a limit of 20 per minute: the key is in debt, so its next request waits.
+        using var next = await server.PostChatAsync(Chat.Request("hi", 1), key);
+        await Chat.AssertOpenAiErrorAsync(next, HttpStatusCode.TooManyRequests, code: "rate_limit_exceeded");
     }
 }

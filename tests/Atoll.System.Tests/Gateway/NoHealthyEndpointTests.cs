@@ -23,13 +23,14 @@ public sealed class NoHealthyEndpointTests
         var killed = Stopwatch.StartNew();
         HttpStatusCode last = 0;
         var answers = new List<HttpStatusCode>();
+        var lastBody = "";
         while (last != HttpStatusCode.ServiceUnavailable && killed.Elapsed < TimeSpan.FromSeconds(10))
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             var asked = Stopwatch.StartNew();
             using var response = await server.PostChatAsync(Chat.Request($"after {answers.Count}", 2), server.AdminToken, ct: timeout.Token);
             Assert.True(asked.Elapsed < TimeSpan.FromSeconds(3), $"request {answers.Count} took {asked.Elapsed.TotalMilliseconds:0} ms to be refused");
-            var body = await response.Content.ReadAsStringAsync();
+            var body = lastBody = await response.Content.ReadAsStringAsync();
             last = response.StatusCode;
             answers.Add(last);
             Assert.True(last is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable, $"answered {(int)last}: {body}");
@@ -44,6 +45,7 @@ public sealed class NoHealthyEndpointTests
         }
         // Once the probe (every 1 s) or passive ejection notices, the gateway stops trying and says so.
         Assert.True(last == HttpStatusCode.ServiceUnavailable, $"never 503 within 10 s; answers: {string.Join(", ", answers.Select(a => (int)a))}");
+        Assert.Contains("can take requests now (1 endpoint: 1 ", lastBody, StringComparison.Ordinal);
 
         using var models = new HttpRequestMessage(HttpMethod.Get, "v1/models");
         models.Headers.Authorization = new AuthenticationHeaderValue("Bearer", server.AdminToken);
