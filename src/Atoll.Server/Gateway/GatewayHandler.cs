@@ -33,6 +33,7 @@ internal sealed class GatewayHandler(
         var body = await ReadBodyAsync(context.Request, settings.MaxBodyBytes, client.Aborted).ConfigureAwait(false);
         if (body is null)
         {
+            metrics.CountRejected(413);
             await client.WriteErrorAsync(413, $"Request body is over the gateway's limit of {settings.MaxBodyBytes} bytes.",
                 "invalid_request_error", "request_too_large").ConfigureAwait(false);
             return;
@@ -48,12 +49,16 @@ internal sealed class GatewayHandler(
     public ValueTask HandleAsync(GatewayClient client, GatewayCaller caller, GatewayRoute route, string path, byte[] body, long started) =>
         ServeAsync(client, caller, route, path, body, started);
 
+    /// <summary>Counts a request the front refused itself (its body too slow: 408).</summary>
+    public void CountRejected(int status) => metrics.CountRejected(status);
+
     /// <summary>The caller, or null after answering 401.</summary>
     public async ValueTask<GatewayCaller?> AuthenticateAsync(GatewayClient client)
     {
         var (caller, denied) = await auth.AuthenticateAsync(client.Authorization, client.Aborted).ConfigureAwait(false);
         if (caller is null)
         {
+            metrics.CountRejected(401);
             await client.WriteErrorAsync(401, denied!, "invalid_request_error", "invalid_api_key").ConfigureAwait(false);
         }
         return caller;
@@ -68,15 +73,18 @@ internal sealed class GatewayHandler(
         var (request, invalid, param) = GatewayRequest.Parse(body, route);
         if (request is null)
         {
+            metrics.CountRejected(400);
             return client.WriteErrorAsync(400, invalid!, "invalid_request_error", null, param);
         }
         if (registry.ForModel(request.Model).Length == 0)
         {
+            metrics.CountRejected(404);
             return client.WriteErrorAsync(404,
                 $"The model `{request.Model}` does not exist or no node serves it. See GET /v1/models.", "invalid_request_error", "model_not_found", "model");
         }
         if (limiter.TryAdmit(caller, (int)Math.Min(int.MaxValue, request.PromptBytes / 4)) is { } wait)
         {
+            metrics.CountRejected(429);
             return client.WriteErrorAsync(429, $"Rate limit reached for API key '{caller.Name}'. Try again in {wait.TotalSeconds:0.#}s.",
                 "requests", "rate_limit_exceeded", null, wait);
         }

@@ -31,6 +31,9 @@ internal sealed class GatewayMetrics
         RetryBudgetExhausted = factory.CreateCounter("atoll_gateway_retry_budget_exhausted_total", "Retries refused by the retry budget.");
         Ejections = factory.CreateCounter("atoll_gateway_ejections_total", "Endpoints ejected after consecutive failures.",
             new CounterConfiguration { LabelNames = ["endpoint"] });
+        Rejected = factory.CreateCounter("atoll_gateway_rejected_total",
+            "Requests the gateway answered itself, before any model server: bad input (400), no or wrong key (401), unknown model (404), body too slow (408) or too large (413), key over its rate limit (429).",
+            new CounterConfiguration { LabelNames = ["code"] });
         Queued = factory.CreateGauge("atoll_gateway_queued_requests", "Requests waiting for a free endpoint.");
         var inFlight = factory.CreateGauge("atoll_gateway_in_flight_requests", "Requests in flight per endpoint.",
             new GaugeConfiguration { LabelNames = ["endpoint", "model"] });
@@ -80,6 +83,12 @@ internal sealed class GatewayMetrics
     public Counter Ejections { get; }
 
     public Gauge Queued { get; }
+
+    /// <summary>Labelled by status code only: nothing the client chose (a model name, a key) becomes a label.</summary>
+    public Counter Rejected { get; }
+
+    /// <summary>Counts a request the gateway refused itself (see <see cref="Rejected"/>).</summary>
+    public void CountRejected(int status) => Rejected.WithLabels(Code(status)).Inc();
 
     /// <summary>Counts one finished request. Label sets are few (models × endpoints × codes) and kept once seen.</summary>
     public void CountRequest(string model, string endpoint, string code)

@@ -147,6 +147,7 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
                     // The client left, or its body stopped or came too slowly (Kestrel's minimum body data rate).
                     if (caller is not null && !client.Aborted.IsCancellationRequested)
                     {
+                        handler.CountRejected(408);
                         client.Begin(head.Authorization, keepAlive: false); // the rest of the body is not awaited
                         await client.WriteErrorAsync(408,
                             $"The request body stopped for {silence.TotalSeconds:0}s or arrived slower than {minBodyRate?.BytesPerSecond:0} bytes/s; send the request again.",

@@ -19,6 +19,23 @@ public sealed class BadInputTests(SharedGatewayFixture shared)
     }
 
     [Fact]
+    public async Task Requests_the_gateway_refuses_itself_are_counted_by_status_without_client_chosen_labels()
+    {
+        var before = await Server.MetricsAsync();
+        using (await Server.PostChatAsync(Chat.Request("hi", 1), "sk-atoll-wrong")) { }
+        using (await Server.PostChatAsync(Chat.Request("hi", 1, model: "model-nobody-serves"), Server.AdminToken)) { }
+        using (await SendRawAsync("{not json"u8.ToArray(), Server.AdminToken)) { }
+
+        var after = await Server.MetricsAsync();
+        foreach (var code in new[] { "401", "404", "400" })
+        {
+            var fragment = $"code=\"{code}\"";
+            Assert.Equal(Prometheus.Sum(before, "atoll_gateway_rejected_total", fragment) + 1, Prometheus.Sum(after, "atoll_gateway_rejected_total", fragment));
+        }
+        Assert.DoesNotContain("model-nobody-serves", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Malformed_json_is_400()
     {
         using var response = await SendRawAsync(Encoding.UTF8.GetBytes("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", "), Server.AdminToken);
