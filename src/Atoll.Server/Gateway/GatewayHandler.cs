@@ -187,7 +187,12 @@ internal sealed class GatewayHandler(
                     (servedBy, code, tokens) = (lastEndpoint, "502", 0);
                     break;
                 }
-                metrics.Retries.WithLabels(request.Model, failedStatus > 0 ? GatewayMetrics.Code(failedStatus) : "connect_or_timeout").Inc();
+                metrics.Retries.WithLabels(request.Model, failedStatus switch
+                {
+                    0 => "connect_or_timeout",
+                    >= 400 => GatewayMetrics.Code(failedStatus),
+                    _ => "broken_answer", // headers came, then the body broke off
+                }).Inc();
                 retryOf = null;
             }
 
@@ -211,7 +216,7 @@ internal sealed class GatewayHandler(
             {
                 Fail(endpoint, result);
             }
-            lastProblem = result.Problem;
+            lastProblem = result.Problem?.TrimEnd('.'); // it ends a sentence of the 502's message
             lastEndpoint = endpoint.Name;
             routing = routing.Excluding(endpoint.Id);
             if (++attempt > settings.MaxAttempts)

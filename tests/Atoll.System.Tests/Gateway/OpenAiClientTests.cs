@@ -3,6 +3,7 @@ using System.ClientModel.Primitives;
 using System.Text;
 using OpenAI;
 using OpenAI.Chat;
+using OpenAI.Models;
 
 namespace Atoll.System.Tests.Gateway;
 
@@ -55,12 +56,27 @@ public sealed class OpenAiClientTests(SharedGatewayFixture shared)
         Assert.Equal(3, Assert.Single(completion.Content).Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
+    [Fact]
+    public async Task Official_client_lists_and_retrieves_the_served_model_and_gets_not_found_for_another()
+    {
+        var models = new OpenAIModelClient(new ApiKeyCredential(shared.Server.AdminToken), Options(shared.Server));
+
+        Assert.Contains(Chat.Model, (await models.GetModelsAsync()).Value.Select(m => m.Id));
+        OpenAIModel model = await models.GetModelAsync(Chat.Model);
+        Assert.Equal(Chat.Model, model.Id);
+        Assert.Equal("atoll", model.OwnedBy);
+        var missing = await Assert.ThrowsAsync<ClientResultException>(() => models.GetModelAsync("org/no-such-model"));
+        Assert.Equal(404, missing.Status);
+        Assert.Contains("`org/no-such-model` does not exist", missing.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>A chat client for the gateway that does not retry, so every failure shows.</summary>
-    internal static ChatClient Client(GatewayServer server, string apiKey) =>
-        new(Chat.Model, new ApiKeyCredential(apiKey), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(server.Url + "/v1"),
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = TimeSpan.FromSeconds(30),
-        });
+    internal static ChatClient Client(GatewayServer server, string apiKey) => new(Chat.Model, new ApiKeyCredential(apiKey), Options(server));
+
+    private static OpenAIClientOptions Options(GatewayServer server) => new()
+    {
+        Endpoint = new Uri(server.Url + "/v1"),
+        RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+        NetworkTimeout = TimeSpan.FromSeconds(30),
+    };
 }
