@@ -1,4 +1,16 @@
-# Helpers shared by the gateway bench scripts (run.sh, cpu.sh, knobs.sh, rawproxy.sh); sourced, not run.
+# Helpers shared by the gateway bench scripts (run.sh, cpu.sh, knobs.sh, rawproxy.sh, warm.sh); sourced, not run.
+
+# debian_packages PKG...: installs those of the Debian packages that are missing (as run.sh does; needs root and
+# the package registry), so a fresh machine can run any of the scripts
+debian_packages() {
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
+    { echo "could not install ${missing[*]}: run apt-get install ${missing[*]} as root" >&2; exit 1; }
+}
 
 # freeport: a TCP port on 127.0.0.1 that nothing listened on a moment ago
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

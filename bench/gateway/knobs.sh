@@ -17,11 +17,12 @@ root=$(cd "$here/../.." && pwd)
 [ $# -gt 0 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 TTFT=${KNOBS_TTFT:-50}; ROUNDS=${KNOBS_ROUNDS:-5}; DURATION=${KNOBS_DURATION:-15}; WARM=${KNOBS_WARM:-20}; CONNS=${KNOBS_CONNECTIONS:-64}
 MODEL=bench-model
+# shellcheck source=common.sh
+. "$here/common.sh"
+debian_packages wrk nginx
 for tool in wrk nginx python3; do command -v $tool >/dev/null || { echo "knobs.sh: $tool is needed" >&2; exit 1; }; done
 "$root/atoll" --help >/dev/null
 bin=$root/src/Atoll.Cli/bin/Release/net10.0
-# shellcheck source=common.sh
-. "$here/common.sh"
 scratch knobs
 
 sim_port=$(freeport)

@@ -10,11 +10,12 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 TTFT=${RAW_TTFT:-5}; ROUNDS=${RAW_ROUNDS:-3}; DURATION=${RAW_DURATION:-10}; WARM=${RAW_WARM:-20}
+# shellcheck source=common.sh
+. "$here/common.sh"
+debian_packages wrk nginx
 for tool in wrk nginx python3 dotnet; do command -v $tool >/dev/null || { echo "rawproxy.sh: $tool is needed" >&2; exit 1; }; done
 "$root/atoll" --help >/dev/null
 bin=$root/src/Atoll.Cli/bin/Release/net10.0
-# shellcheck source=common.sh
-. "$here/common.sh"
 scratch rawproxy
 dotnet build "$here/rawproxy/rawproxy.csproj" -c Release -nologo -v quiet -o "$tmp/rawproxy" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; exit 1; }
 

@@ -52,13 +52,10 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 
 # ---------- tools ----------
-need=()
-for p in nginx haproxy wrk; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq "${need[@]}" >/dev/null; }
-fi
+# freeport, ticks (CPU clock ticks of processes and their descendants), HZ and debian_packages
+# shellcheck source=common.sh
+. "$here/common.sh"
+debian_packages nginx haproxy wrk
 command -v python3 >/dev/null || die "python3 is needed (ttft.py)"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
@@ -115,9 +112,6 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 PIN_LOAD=(); PIN_PROXY=()
 pin_cores() { if [ "$1" = on ]; then PIN_LOAD=(taskset -c 0); PIN_PROXY=(taskset -c 1); else PIN_LOAD=(); PIN_PROXY=(); fi; }
 
-# freeport, ticks (CPU clock ticks of processes and their descendants) and HZ
-# shellcheck source=common.sh
-. "$here/common.sh"
 
 # stop PID...: ends processes this script started (by id) and drops them from the list.
 stop() {
