@@ -13,9 +13,18 @@ internal static class ListenProbe
     /// <summary>Throws a <see cref="CliException"/> ending in <paramref name="hint"/> when something listens on <paramref name="url"/>.</summary>
     public static void ThrowIfInUse(string url, string hint)
     {
+        if (IsInUse(url))
+        {
+            throw new CliException($"cannot listen on {url}: address already in use ({hint})");
+        }
+    }
+
+    /// <summary>Whether something listens on <paramref name="url"/>'s address and port (false when that cannot be told).</summary>
+    public static bool IsInUse(string url)
+    {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
-            return;
+            return false;
         }
         IPAddress? address = uri.Host switch
         {
@@ -25,7 +34,7 @@ internal static class ListenProbe
         };
         if (address is null)
         {
-            return; // a host name: Kestrel binds what it resolves to; leave it to Kestrel
+            return false; // a host name: Kestrel binds what it resolves to; leave it to Kestrel
         }
         using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         // As Kestrel does: connections in TIME_WAIT from a previous run do not count as "in use", a listener does.
@@ -33,14 +42,12 @@ internal static class ListenProbe
         try
         {
             socket.Bind(new IPEndPoint(address, uri.Port));
+            return false;
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        catch (SocketException e)
         {
-            throw new CliException($"cannot listen on {url}: address already in use ({hint})");
-        }
-        catch (SocketException)
-        {
-            // Not ours to judge (no such local address, no permission): Kestrel reports it with its own words.
+            // Any other failure (no such local address, no permission) is not ours to judge: Kestrel reports it.
+            return e.SocketErrorCode == SocketError.AddressAlreadyInUse;
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Atoll.Cli.Client;
 using Atoll.Core.Contracts;
 using Atoll.Core.Fleet;
@@ -22,7 +21,7 @@ internal sealed class LocalFleet(string dataDir, Uri listen, int nodes, string h
         var listenText = listen.AbsoluteUri.TrimEnd('/');
         // Checked before anything starts: the new server would fail to bind, but the old one would answer its
         // readiness probe and this command would report "up" for a fleet it does not run.
-        if (await SomethingListensAsync(ct).ConfigureAwait(false))
+        if (ListenProbe.IsInUse(listenText))
         {
             throw new CliException($"something already listens on {listenText} (another `atoll up` or `atoll server`?): stop it, or choose another --listen");
         }
@@ -66,26 +65,6 @@ internal sealed class LocalFleet(string dataDir, Uri listen, int nodes, string h
         var child = ChildProcess.Start(name, [.. arguments, "--exit-with-parent", parentPid], Path.Combine(LogDir, name + ".log"));
         children.Add(child);
         return child;
-    }
-
-    private async Task<bool> SomethingListensAsync(CancellationToken ct)
-    {
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(2));
-        try
-        {
-            await socket.ConnectAsync(listen.Host, listen.Port, timeout.Token).ConfigureAwait(false);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return false;
-        }
     }
 
     private async Task WaitReadyAsync(ChildProcess server, CancellationToken ct)

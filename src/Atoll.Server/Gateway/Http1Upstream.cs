@@ -15,8 +15,9 @@ namespace Atoll.Server.Gateway;
 /// <para>
 /// A pooled connection the server closed while it was idle (uvicorn, which vLLM runs on, closes idle connections
 /// after 5 s) fails before any byte of an answer; the exchange is then sent once more, on a new connection (never
-/// a third time), as <see cref="SocketsHttpHandler"/> retries such failures a bounded number of times. Idle connections are closed after <see cref="IdleTimeout"/> (shorter than
-/// uvicorn's) and any after <see cref="Lifetime"/>, so DNS and endpoint changes are seen.
+/// a third time), as <see cref="SocketsHttpHandler"/> retries such failures a bounded number of times. Idle
+/// connections are closed after <see cref="IdleTimeout"/> (shorter than uvicorn's) and any after
+/// <see cref="Lifetime"/>, so DNS and endpoint changes are seen.
 /// </para>
 /// <para>
 /// Because idle connections live only seconds, a request after a quiet spell would wait for a new connection: a
