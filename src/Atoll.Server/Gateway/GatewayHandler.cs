@@ -141,6 +141,8 @@ internal sealed class GatewayHandler(
         // The status of a failed attempt whose retry has not yet had its budget token: one is taken only once there
         // is an endpoint to retry on, so a model with no other endpoint does not drain the budget that all share.
         int? retryOf = null;
+        // Stopwatch ticks spent in the wait queue, over all its waits (a retry can queue again).
+        long queuedTicks = 0;
         // How the request ended, for its metrics: the endpoint that answered last (if any), the status, the tokens.
         string? servedBy;
         string code;
@@ -150,7 +152,10 @@ internal sealed class GatewayHandler(
             var pick = picker.Pick(routing, registry.ForModel(request.Model));
             if (pick.Outcome == PickOutcome.AllSaturated)
             {
-                if (!await WaitForCapacityAsync(signal, queueDeadline, client.Aborted).ConfigureAwait(false))
+                var waitStarted = Stopwatch.GetTimestamp();
+                var admitted = await WaitForCapacityAsync(signal, queueDeadline, client.Aborted).ConfigureAwait(false);
+                queuedTicks += Stopwatch.GetTimestamp() - waitStarted;
+                if (!admitted)
                 {
                     if (client.Aborted.IsCancellationRequested)
                     {
@@ -232,6 +237,10 @@ internal sealed class GatewayHandler(
         limiter.Charge(caller, tokens);
         metrics.CountRequest(request.Model, servedBy ?? "none", code);
         latency.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        if (queuedTicks > 0)
+        {
+            latency.QueueWait.Observe((double)queuedTicks / Stopwatch.Frequency);
+        }
     }
 
     /// <summary>The metrics code of an attempt that ended the request (its endpoint's health updated), or null when it may be retried.</summary>

@@ -13,7 +13,8 @@ namespace Atoll.Server.Gateway;
 internal sealed class GatewayMetrics
 {
     private readonly ConcurrentDictionary<(string Model, string Endpoint, string Code), Counter.Child> requests = new();
-    private readonly ConcurrentDictionary<string, (Histogram.Child FirstToken, Histogram.Child Duration)> latency = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Histogram.Child FirstToken, Histogram.Child Duration, Histogram.Child QueueWait)> latency =
+        new(StringComparer.Ordinal);
 
     public GatewayMetrics(ServerMetrics server, EndpointRegistry registry, PrefixIndex prefixes, TimeProvider time)
     {
@@ -26,6 +27,9 @@ internal sealed class GatewayMetrics
             new HistogramConfiguration { LabelNames = ["model"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
         Duration = factory.CreateHistogram("atoll_gateway_request_duration_seconds", "Total gateway request time.",
             new HistogramConfiguration { LabelNames = ["model"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 16) });
+        QueueWait = factory.CreateHistogram("atoll_gateway_queue_wait_seconds",
+            "Time a request spent waiting for a free endpoint, observed once per request that found every endpoint busy (about 0 when the queue was full).",
+            new HistogramConfiguration { LabelNames = ["model"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
         Retries = factory.CreateCounter("atoll_gateway_retries_total", "Attempts retried on another endpoint, by reason.",
             new CounterConfiguration { LabelNames = ["model", "reason"] });
         RetryBudgetExhausted = factory.CreateCounter("atoll_gateway_retry_budget_exhausted_total", "Retries refused by the retry budget.");
@@ -76,6 +80,8 @@ internal sealed class GatewayMetrics
 
     public Histogram Duration { get; }
 
+    public Histogram QueueWait { get; }
+
     public Counter Retries { get; }
 
     public Counter RetryBudgetExhausted { get; }
@@ -100,11 +106,11 @@ internal sealed class GatewayMetrics
         child.Inc();
     }
 
-    /// <summary>The time-to-first-token and duration histograms of <paramref name="model"/>.</summary>
-    public (Histogram.Child FirstToken, Histogram.Child Duration) Latency(string model) =>
+    /// <summary>The time-to-first-token, duration and queue-wait histograms of <paramref name="model"/>.</summary>
+    public (Histogram.Child FirstToken, Histogram.Child Duration, Histogram.Child QueueWait) Latency(string model) =>
         latency.TryGetValue(model, out var children)
             ? children
-            : latency.GetOrAdd(model, static (m, self) => (self.FirstToken.WithLabels(m), self.Duration.WithLabels(m)), this);
+            : latency.GetOrAdd(model, static (m, self) => (self.FirstToken.WithLabels(m), self.Duration.WithLabels(m), self.QueueWait.WithLabels(m)), this);
 
     /// <summary>The label text of an HTTP status code; the usual ones without allocating.</summary>
     public static string Code(int status) => status switch

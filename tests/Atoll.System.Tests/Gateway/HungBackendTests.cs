@@ -26,8 +26,9 @@ public sealed class HungBackendTests
             foreach (var (elapsed, endpoint) in results)
             {
                 Assert.Equal(healthy.EndpointId, endpoint);
-                // One attempt lost to the hung server, then a normal answer: never the hang itself.
-                Assert.True(elapsed < FirstByteTimeout + TimeSpan.FromSeconds(1.5), $"a request took {elapsed.TotalMilliseconds:0} ms");
+                // One attempt lost to the hung server, then a normal answer: never the hang itself (which is forever).
+                // The margin is wide because this test's clock runs on a loaded CI machine too.
+                Assert.True(elapsed < FirstByteTimeout + TimeSpan.FromSeconds(4), $"a request took {elapsed.TotalMilliseconds:0} ms");
                 if (elapsed >= FirstByteTimeout)
                 {
                     timedOut++;
@@ -41,14 +42,14 @@ public sealed class HungBackendTests
         Assert.Equal(0, Prometheus.Sum(metrics, "atoll_gateway_ejections_total", $"endpoint=\"{healthy.EndpointId}\""));
 
         // Ejected (5 s cooldown): later requests do not wait on it at all. A request that tried it would have waited
-        // the whole first-byte timeout and been retried, so the retry count shows it exactly; the time bound is only
-        // the timeout itself, as a loaded CI machine has made a plain request take 985 ms.
+        // the whole first-byte timeout and been retried, so the retry count shows it exactly; the time bound is a
+        // loose one, as a loaded CI machine has made a plain request take 985 ms.
         var retriesBefore = await fleet.Server.MetricAsync("atoll_gateway_retries_total");
         for (var i = 0; i < 5; i++)
         {
             var (elapsed, endpoint) = await TimedChatAsync(fleet.Server, $"after ejection {i}");
             Assert.Equal(healthy.EndpointId, endpoint);
-            Assert.True(elapsed < FirstByteTimeout, $"request {i} after the ejection took {elapsed.TotalMilliseconds:0} ms");
+            Assert.True(elapsed < FirstByteTimeout + TimeSpan.FromSeconds(4), $"request {i} after the ejection took {elapsed.TotalMilliseconds:0} ms");
         }
         Assert.Equal(retriesBefore, await fleet.Server.MetricAsync("atoll_gateway_retries_total"));
     }
