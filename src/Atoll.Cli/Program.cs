@@ -19,6 +19,7 @@ root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(ServerCommand.Create());
 root.Subcommands.Add(AgentCommand.Create());
 root.Subcommands.Add(NodesCommand.Create());
+root.Subcommands.Add(EndpointsCommand.Create());
 root.Subcommands.Add(ApplyCommand.Create());
 root.Subcommands.Add(GetCommand.Create());
 root.Subcommands.Add(DeleteCommand.Create());

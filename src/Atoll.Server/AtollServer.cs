@@ -127,6 +127,7 @@ public static class AtollServer
         app.MapOpenAiEndpoints();
         app.MapResourceEndpoints();
         app.MapFleetEndpoints();
+        app.MapEndpointStatusEndpoints();
         // Fill the endpoint list before the first request instead of answering 404 for a second after start.
         await app.Services.GetRequiredService<EndpointRefresher>().RefreshOnceAsync(ct).ConfigureAwait(false);
 

@@ -29,7 +29,8 @@ internal static class NodesCommand
                 Console.WriteLine("No nodes yet. Join one with: atoll agent --server URL --join-token $(atoll tokens create -q)");
                 return 0;
             }
-            AnsiConsole.Write(NodeRendering.List(list.Items, DateTimeOffset.UtcNow));
+            var endpoints = await client.GetAsync<ItemList<EndpointView>>("api/v1/endpoints", ct).ConfigureAwait(false);
+            AnsiConsole.Write(NodeRendering.List(list.Items, DateTimeOffset.UtcNow, endpoints.Items));
             return 0;
         });
         nodes.Subcommands.Add(Describe());
@@ -51,7 +52,9 @@ internal static class NodesCommand
                 OutputFormat.WriteJson(await client.GetJsonAsync(path, ct).ConfigureAwait(false));
                 return 0;
             }
-            NodeRendering.Describe(AnsiConsole.Console, await client.GetAsync<NodeView>(path, ct).ConfigureAwait(false), DateTimeOffset.UtcNow);
+            var node = await client.GetAsync<NodeView>(path, ct).ConfigureAwait(false);
+            var endpoints = await client.GetAsync<ItemList<EndpointView>>("api/v1/endpoints", ct).ConfigureAwait(false);
+            NodeRendering.Describe(AnsiConsole.Console, node, DateTimeOffset.UtcNow, endpoints.Items);
             return 0;
         });
         return command;

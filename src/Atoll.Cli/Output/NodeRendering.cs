@@ -7,7 +7,11 @@ namespace Atoll.Cli.Output;
 /// <summary>Tables and detail views of nodes.</summary>
 internal static class NodeRendering
 {
-    public static Table List(IReadOnlyList<NodeView> nodes, DateTimeOffset now)
+    /// <summary>
+    /// The node table. With the gateway's <paramref name="endpoints"/>, MODELS also counts the node's model endpoints
+    /// that take no traffic ("2 (1 down)"): a node can be Ready while its model server is not.
+    /// </summary>
+    public static Table List(IReadOnlyList<NodeView> nodes, DateTimeOffset now, IReadOnlyList<EndpointView>? endpoints = null)
     {
         var table = new Table().Border(TableBorder.None)
             .AddColumns("NAME", "PROVIDER", "REGION", "CAPACITY", "GPUS", "READY", "GPU-READY", "MODELS", "LAST SEEN", "AGE");
@@ -16,13 +20,14 @@ internal static class NodeRendering
             table.AddRow(
                 Markup.Escape(n.Name), Markup.Escape(n.Provider), Markup.Escape(n.Region), Markup.Escape(n.CapacityType),
                 Markup.Escape(GpuSummary(n.Gpu)), Status(n.Conditions, ConditionTypes.Ready),
-                Status(n.Conditions, ConditionTypes.GpuReady), n.Models.Count.ToString(),
+                Status(n.Conditions, ConditionTypes.GpuReady), Models(n, endpoints),
                 Ages.Since(n.LastHeartbeatAt, now) + " ago", Ages.Since(n.RegisteredAt, now));
         }
         return table;
     }
 
-    public static void Describe(IAnsiConsole console, NodeView n, DateTimeOffset now)
+    /// <summary>Details of one node; with the gateway's <paramref name="endpoints"/>, each model shows its endpoint state.</summary>
+    public static void Describe(IAnsiConsole console, NodeView n, DateTimeOffset now, IReadOnlyList<EndpointView>? endpoints = null)
     {
         var facts = new Grid().AddColumn().AddColumn();
         void Fact(string key, string? value) => facts.AddRow($"[bold]{key}[/]", Markup.Escape(value ?? "-"));
@@ -65,7 +70,11 @@ internal static class NodeRendering
         console.MarkupLine("[bold]Models:[/]" + (n.Models.Count == 0 ? " none" : ""));
         foreach (var m in n.Models)
         {
-            console.MarkupLine($"  {Markup.Escape(m.Model)} -> {Markup.Escape(m.Url)}");
+            var state = endpoints is null ? null : EndpointOf(n.Name, m, endpoints);
+            var shown = state is null ? "" : state.State == EndpointStates.Up
+                ? $"  {EndpointRendering.State(state.State)}"
+                : $"  {EndpointRendering.State(state.State)}: {Markup.Escape(state.Reason ?? "")}";
+            console.MarkupLine($"  {Markup.Escape(m.Model)} -> {Markup.Escape(m.Url)}{shown}");
         }
     }
 
@@ -85,6 +94,27 @@ internal static class NodeRendering
             ConditionTypes.Unknown => $"[yellow]Unknown[/] ({Markup.Escape(c.Reason)})",
             _ => "-",
         };
+    }
+
+    private static string Models(NodeView n, IReadOnlyList<EndpointView>? endpoints)
+    {
+        if (endpoints is null)
+        {
+            return n.Models.Count.ToString();
+        }
+        var down = n.Models.Count(m => EndpointOf(n.Name, m, endpoints) is { } e && e.State != EndpointStates.Up);
+        return down == 0 ? n.Models.Count.ToString() : $"{n.Models.Count} [red]({down} down)[/]";
+    }
+
+    /// <summary>The gateway's view of a model a node reports; null when the gateway has not taken it in yet.</summary>
+    private static EndpointView? EndpointOf(string node, ModelEndpoint model, IReadOnlyList<EndpointView> endpoints) =>
+        endpoints.FirstOrDefault(e => e.Node == node && e.Model == model.Model && BaseUrl(e.Url) == BaseUrl(model.Url));
+
+    /// <summary>"http://h:8000/v1/" and "http://h:8000" are the same server, as the gateway sees them.</summary>
+    private static string BaseUrl(string url)
+    {
+        var text = url.TrimEnd('/');
+        return text.EndsWith("/v1", StringComparison.Ordinal) ? text[..^3] : text;
     }
 
     private static string MiB(long? value) => value is { } v ? $"{v} MiB" : "n/a";

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Atoll.Cli.Output;
@@ -9,7 +10,12 @@ internal static class OutputFormat
     public const string Table = "table";
     public const string Json = "json";
 
-    private static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    // Relaxed escaping: this goes to a terminal or a pipe, never into HTML, so "+00:00" stays "+00:00" (not "\u002B00:00").
+    private static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static Option<string> CreateOption()
     {

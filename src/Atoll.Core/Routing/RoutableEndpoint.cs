@@ -110,6 +110,18 @@ public sealed class RoutableEndpoint
         set => serverHealthy = value;
     }
 
+    /// <summary>
+    /// Why the latest health probe failed (<c>/health answered 503</c>, <c>connection refused</c>); null while it
+    /// passes and before the first probe.
+    /// </summary>
+    public string? ProbeProblem
+    {
+        get => Volatile.Read(ref probeProblem);
+        private set => Volatile.Write(ref probeProblem, value);
+    }
+
+    private string? probeProblem;
+
     /// <summary>Latest scraped queue metrics; null before the first scrape.</summary>
     public QueueSample? Queue => Volatile.Read(ref queue);
 
@@ -169,9 +181,10 @@ public sealed class RoutableEndpoint
     /// came back); a probe that keeps passing does not, so a server whose health check passes while its requests
     /// fail stays under the growing ejection cooldown.
     /// </summary>
-    public void ReportProbe(bool healthy)
+    public void ReportProbe(bool healthy, string? problem = null)
     {
         var wasHealthy = serverHealthy;
+        ProbeProblem = healthy ? null : problem ?? "the health probe failed";
         serverHealthy = healthy;
         if (healthy && !wasHealthy)
             Health.MarkHealthyByProbe();

@@ -48,21 +48,30 @@ internal sealed class EndpointProber(
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
         var started = Stopwatch.GetTimestamp();
         bool healthy;
+        string? problem = null;
         try
         {
             using var response = await clients.Probe.GetAsync(new Uri(endpoint.Url, "health"), timeout.Token).ConfigureAwait(false);
             healthy = response.IsSuccessStatusCode;
+            problem = healthy ? null : $"GET /health answered {(int)response.StatusCode}";
             endpoint.ReportRtt(Stopwatch.GetElapsedTime(started));
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        catch (HttpRequestException e)
         {
             healthy = false;
+            problem = $"GET /health failed: {e.Message}";
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            healthy = false;
+            problem = "GET /health gave no answer within 2s";
         }
         var was = endpoint.ServerHealthy;
-        endpoint.ReportProbe(healthy);
+        endpoint.ReportProbe(healthy, problem);
         if (was != healthy)
         {
-            logger.Log(healthy ? LogLevel.Information : LogLevel.Warning, "Endpoint {Endpoint} is {State}", endpoint.Id, healthy ? "healthy" : "failing its health probe");
+            logger.Log(healthy ? LogLevel.Information : LogLevel.Warning, "Endpoint {Endpoint} is {State}", endpoint.Id,
+                healthy ? "healthy" : $"failing its health probe ({problem})");
         }
         if (!healthy)
         {

@@ -92,6 +92,10 @@ internal sealed class GatewayServer : IAsyncDisposable
             timeout, $"{count} gateway endpoint(s) are up");
     }
 
+    /// <summary>Runs an atoll client command against this server as admin (ATOLL_SERVER/ATOLL_TOKEN set).</summary>
+    public Task<ProcessResult> CliAsync(params string[] arguments) =>
+        AtollCli.RunAsync(new Dictionary<string, string?> { ["ATOLL_SERVER"] = Url, ["ATOLL_TOKEN"] = AdminToken }, arguments);
+
     /// <summary>GET /metrics (Prometheus text, no auth).</summary>
     public Task<string> MetricsAsync() => Http.GetStringAsync(new Uri("metrics", UriKind.Relative));
 
