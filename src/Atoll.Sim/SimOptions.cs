@@ -65,8 +65,11 @@ public sealed class SimOptions
     /// <summary>Seed of failure choice and jitter; null seeds from the clock.</summary>
     public int? Seed { get; set; }
 
-    /// <summary>Largest request body accepted; larger ones get 413.</summary>
-    public long MaxBodyBytes { get; set; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// Largest request body accepted; larger ones get 413. Above the gateway's default limit (8 MiB), so behind a
+    /// gateway it is the gateway's own 413 that clients meet.
+    /// </summary>
+    public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>Characters per prefix-cache block (about 16 tokens).</summary>
     public const int PrefixBlockChars = 64;

@@ -1,5 +1,6 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using Atoll.Core.Json;
 
 namespace Atoll.Core.Batch;
 
@@ -26,7 +27,7 @@ public sealed record BatchRequestLine(string CustomId, string Method, string Url
         }
         catch (JsonException e)
         {
-            throw new FormatException($"batch request line is not valid JSON: {e.Message}", e);
+            throw new FormatException($"batch request line is not valid JSON: {JsonErrors.Describe(e, withLine: false)}", e);
         }
         if (!f.IsObject)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Atoll.Core.Json;
 
 namespace Atoll.Core.Batch;
 
@@ -22,7 +23,7 @@ internal sealed class InputLineRules(string endpoint, BatchErrorList errors)
         }
         catch (JsonException e)
         {
-            errors.Add(BatchErrorCodes.InvalidJsonLine, line, $"line {line} is not valid JSON: {Describe(e)}", null);
+            errors.Add(BatchErrorCodes.InvalidJsonLine, line, $"line {line} is not valid JSON: {JsonErrors.Describe(e, withLine: false)}", null);
             return;
         }
         if (!fields.IsObject)
@@ -82,16 +83,4 @@ internal sealed class InputLineRules(string endpoint, BatchErrorList errors)
     }
 
     private static string Quote(string? value) => value is null ? "(missing)" : $"\"{value}\"";
-
-    private static string Describe(JsonException e)
-    {
-        // Reader messages end with " LineNumber: 0 | BytePositionInLine: n." which is confusing per line; say it our way.
-        var message = e.Message;
-        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        if (cut >= 0)
-        {
-            message = message[..cut];
-        }
-        return e.BytePositionInLine is { } at ? $"{message} (at byte {at + 1})" : message;
-    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Atoll.Core.Batch;
+using Atoll.Core.Json;
 using Atoll.Server.Api;
 using Atoll.Server.Gateway;
 using Atoll.Storage.State;
@@ -67,7 +68,7 @@ internal static class BatchesEndpoints
         }
         catch (JsonException e)
         {
-            await Bad(c, $"We could not parse the JSON body of your request: {e.Message.Split(" Path:")[0]}", null).ConfigureAwait(false);
+            await Bad(c, $"We could not parse the JSON body of your request: {JsonErrors.Describe(e)}", null).ConfigureAwait(false);
             return;
         }
         if (request is null)

@@ -23,7 +23,7 @@ internal sealed class GatewayMetrics
         Requests = factory.CreateCounter("atoll_gateway_requests_total", "Gateway requests by model, endpoint and final status code.",
             new CounterConfiguration { LabelNames = ["model", "endpoint", "code"] });
         FirstToken = factory.CreateHistogram("atoll_gateway_time_to_first_token_seconds",
-            "Time from request to the first byte of the answer sent to the client.",
+            "Time from request to the first byte of a successful (2xx) answer sent to the client.",
             new HistogramConfiguration { LabelNames = ["model"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
         Duration = factory.CreateHistogram("atoll_gateway_request_duration_seconds", "Total gateway request time.",
             new HistogramConfiguration { LabelNames = ["model"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 16) });

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Atoll.Core.Json;
 using Atoll.Core.Routing;
 
 namespace Atoll.Server.Gateway;
@@ -34,6 +35,7 @@ internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixH
         var reader = new Utf8JsonReader(body, ReaderOptions);
         string? model = null;
         var modelValid = false;
+        var modelType = JsonTokenType.None;
         var stream = false;
         int? maxTokens = null;
         var content = JsonTokenType.None;
@@ -56,6 +58,7 @@ internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixH
                 if (reader.ValueTextEquals("model"u8))
                 {
                     reader.Read();
+                    modelType = reader.TokenType;
                     modelValid = reader.TokenType == JsonTokenType.String;
                     model = modelValid ? reader.GetString() : null;
                     modelValid = modelValid && !string.IsNullOrWhiteSpace(model);
@@ -95,12 +98,17 @@ internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixH
         }
         catch (JsonException e)
         {
-            return (null, $"We could not parse the JSON body of your request: {e.Message.Split(" Path:")[0]}", null);
+            return (null, $"We could not parse the JSON body of your request: {JsonErrors.Describe(e)}", null);
         }
 
         if (!modelValid)
         {
-            return (null, "you must provide a model parameter", "model");
+            return modelType switch
+            {
+                JsonTokenType.None or JsonTokenType.Null => (null, "you must provide a model parameter", "model"),
+                JsonTokenType.String => (null, "'model' must not be empty", "model"),
+                _ => (null, $"'model' must be a string, not {TypeName(modelType)}", "model"),
+            };
         }
         var fieldName = kind switch
         {
@@ -115,6 +123,15 @@ internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixH
         }
         return (new GatewayRequest(model!, stream, prompt.ToArray(), prompt.Length, maxTokens), null, null);
     }
+
+    private static string TypeName(JsonTokenType type) => type switch
+    {
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.StartObject => "an object",
+        _ => type.ToString(),
+    };
 
     /// <summary>After the root value only whitespace may follow: the reader throws at anything else.</summary>
     private static void EnsureEnd(ref Utf8JsonReader reader)

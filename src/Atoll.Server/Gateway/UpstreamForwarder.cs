@@ -93,7 +93,10 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         }
         try
         {
-            firstByte.Observe();
+            if (answer.Status < 300)
+            {
+                firstByte.Observe(); // a model server's 4xx (a bad parameter) is no token: it would flatter the histogram
+            }
             // Both clients copy the bytes into their output before the write completes: the buffer can go back after.
             await client.WriteAnswerAsync(answer, endpoint.Name, content.Memory).ConfigureAwait(false);
             return new AttemptResult(AttemptOutcome.Answered, answer.Status, null, Usage.CompletionTokens(content.Memory.Span));

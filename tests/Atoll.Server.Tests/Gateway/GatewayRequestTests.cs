@@ -86,6 +86,13 @@ public sealed class GatewayRequestTests
     }
 
     [Fact]
+    public void A_parse_error_says_where_in_terms_of_lines_and_bytes_counted_from_one()
+    {
+        var (_, error, _) = Parse("{\"model\":\"m\",\n \"messages\":[}");
+        Assert.Equal("We could not parse the JSON body of your request: '}' is an invalid start of a value (line 2, byte 14).", error);
+    }
+
+    [Fact]
     public void A_repeated_property_counts_as_its_last()
     {
         var (request, _, _) = Parse("""{"model":"a","model":"b","messages":[],"messages":[{"role":"user","content":"x"}]}""");
@@ -107,6 +114,10 @@ public sealed class GatewayRequestTests
     [InlineData("{\"model\":\"m\",\"messages\":[]}", "messages", "non-empty array")]
     [InlineData("{\"model\":\"m\",\"messages\":", null, "could not parse the JSON")]
     [InlineData("[1,2]", null, "must be a JSON object")]
+    [InlineData("{\"model\":5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "model", "'model' must be a string, not a number")]
+    [InlineData("{\"model\":[\"m\"],\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "model", "'model' must be a string, not an array")]
+    [InlineData("{\"model\":\" \",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "model", "'model' must not be empty")]
+    [InlineData("{\"model\":null,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "model", "you must provide a model parameter")]
     public void Bad_chat_requests_name_what_is_wrong(string json, string? param, string expected)
     {
         var (request, error, p) = Parse(json);

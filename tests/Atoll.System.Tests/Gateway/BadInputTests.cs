@@ -86,7 +86,7 @@ public sealed class BadInputTests(SharedGatewayFixture shared)
     public async Task Body_over_1_MiB_but_under_the_8_MiB_limit_is_served()
     {
         // Long prompts and inline images make multi-MiB requests ordinary. The padding is a field the sim ignores,
-        // so the answer stays quick; the gateway forwards the body untouched (the sim takes up to 4 MiB).
+        // so the answer stays quick; the gateway forwards the body untouched (the sim takes up to 16 MiB).
         var body = Encoding.UTF8.GetBytes(
             $"{{\"model\":\"{Chat.Model}\",\"max_tokens\":2,\"messages\":[{{\"role\":\"user\",\"content\":\"hi\"}}],\"padding\":\"{new string('a', 2 * 1024 * 1024)}\"}}");
 
@@ -130,9 +130,25 @@ public sealed class BadInputTests(SharedGatewayFixture shared)
     private static byte[] OversizeBody() =>
         Encoding.UTF8.GetBytes($"{{\"model\":\"{Chat.Model}\",\"messages\":[{{\"role\":\"user\",\"content\":\"{new string('a', (8 * 1024 * 1024) + 1024)}\"}}]}}");
 
-    private Task<HttpResponseMessage> SendRawAsync(byte[] body, string bearer, bool expectContinue = false)
+    [Fact]
+    public async Task A_model_servers_own_400_is_passed_on_and_counted_but_is_no_time_to_first_token()
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        var before = await Server.MetricsAsync();
+        // The gateway takes a list of prompts; atoll sim refuses more than one, as some model servers do.
+        using var response = await SendRawAsync(
+            Encoding.UTF8.GetBytes($"{{\"model\":\"{Chat.Model}\",\"prompt\":[\"a\",\"b\"],\"max_tokens\":1}}"), Server.AdminToken, path: "v1/completions");
+
+        var error = await Chat.AssertOpenAiErrorAsync(response, HttpStatusCode.BadRequest, param: "prompt");
+        Assert.Contains("one prompt per request", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True(response.Headers.Contains("x-atoll-endpoint"), "the 400 did not come from the model server");
+        var after = await Server.MetricsAsync();
+        Assert.Equal(Prometheus.Sum(before, "atoll_gateway_requests_total", "code=\"400\"") + 1, Prometheus.Sum(after, "atoll_gateway_requests_total", "code=\"400\""));
+        Assert.Equal(Prometheus.Sum(before, "atoll_gateway_time_to_first_token_seconds_count"), Prometheus.Sum(after, "atoll_gateway_time_to_first_token_seconds_count"));
+    }
+
+    private Task<HttpResponseMessage> SendRawAsync(byte[] body, string bearer, bool expectContinue = false, string path = "v1/chat/completions")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
         };
