@@ -23,13 +23,17 @@ internal static class KeysCommand
         var name = new Option<string>("--name") { Description = "a name for the key, e.g. the team or app using it (letters, digits, '.', '_' or '-')", Required = true };
         var rpm = new Option<int?>("--rpm") { Description = "requests per minute allowed (default: no limit)" };
         var tpm = new Option<int?>("--tpm") { Description = "tokens per minute allowed (default: no limit)" };
+        var maxConcurrent = new Option<int?>("--max-concurrent")
+        {
+            Description = "requests in flight at once allowed; more get 429 until one finishes (default: no limit)",
+        };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "print only the key" };
-        var command = new Command("create", "Create an API key (shown once; only its hash is stored)") { name, rpm, tpm, quiet };
+        var command = new Command("create", "Create an API key (shown once; only its hash is stored)") { name, rpm, tpm, maxConcurrent, quiet };
         Actions.Set(command, async (result, ct) =>
         {
             using var client = ClientSettings.CreateClient(result);
             var key = await client.PostAsync<JsonElement>("api/v1/api-keys",
-                new { name = result.GetValue(name), rpm = result.GetValue(rpm), tpm = result.GetValue(tpm) }, ct).ConfigureAwait(false);
+                new { name = result.GetValue(name), rpm = result.GetValue(rpm), tpm = result.GetValue(tpm), maxConcurrent = result.GetValue(maxConcurrent) }, ct).ConfigureAwait(false);
             var secret = key.GetProperty("key").GetString();
             Console.WriteLine(secret);
             if (!result.GetValue(quiet))
@@ -55,11 +59,12 @@ internal static class KeysCommand
                 OutputFormat.WriteJson(list);
                 return 0;
             }
-            var table = new Table().Border(TableBorder.None).AddColumns("NAME", "ID", "PREFIX", "RPM", "TPM", "AGE");
+            var table = new Table().Border(TableBorder.None).AddColumns("NAME", "ID", "PREFIX", "RPM", "TPM", "CONCURRENT", "AGE");
             foreach (var k in list.GetProperty("items").EnumerateArray())
             {
                 table.AddRow(Markup.Escape(k.GetProperty("name").GetString()!), k.GetProperty("id").GetString()!,
                     Markup.Escape(k.GetProperty("prefix").GetString()! + "..."), Limit(k.GetProperty("rpm")), Limit(k.GetProperty("tpm")),
+                    Limit(k.GetProperty("maxConcurrent")),
                     Ages.Since(k.GetProperty("createdAt").GetDateTimeOffset(), DateTimeOffset.UtcNow));
             }
             AnsiConsole.Write(table);

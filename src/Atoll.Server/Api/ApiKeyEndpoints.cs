@@ -15,10 +15,10 @@ internal static partial class ApiKeyEndpoints
     public const string Prefix = "sk-atoll-";
 
     /// <summary>Body of POST /api/v1/api-keys.</summary>
-    public sealed record CreateApiKeyRequest(string? Name, int? Rpm, int? Tpm);
+    public sealed record CreateApiKeyRequest(string? Name, int? Rpm, int? Tpm, int? MaxConcurrent);
 
     /// <summary>A key as the API shows it; <c>Key</c> only in the answer that created it.</summary>
-    public sealed record ApiKeyView(string Id, string Name, string Prefix, int? Rpm, int? Tpm, DateTimeOffset CreatedAt, string? Key);
+    public sealed record ApiKeyView(string Id, string Name, string Prefix, int? Rpm, int? Tpm, int? MaxConcurrent, DateTimeOffset CreatedAt, string? Key);
 
     public static void MapApiKeyEndpoints(this IEndpointRouteBuilder app)
     {
@@ -36,13 +36,13 @@ internal static partial class ApiKeyEndpoints
                 return Problems.BadRequest(
                     $"invalid name {(request.Name is { Length: <= 100 } n ? $"'{n}'" : "(over 100 characters)")}: use 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit (the name goes in URLs, as in `atoll keys delete NAME`)");
             }
-            if (request.Rpm is < 1 || request.Tpm is < 1)
+            if (request.Rpm is < 1 || request.Tpm is < 1 || request.MaxConcurrent is < 1)
             {
-                return Problems.BadRequest("rpm and tpm must be positive when given (omit them for no limit)");
+                return Problems.BadRequest("rpm, tpm and maxConcurrent must be positive when given (omit them for no limit)");
             }
             var key = Tokens.New(Prefix);
             var record = new ApiKeyRecord(Tokens.NewId(), request.Name, Tokens.Hash(key), key[..(Prefix.Length + 4)],
-                request.Rpm, request.Tpm, time.GetUtcNow());
+                request.Rpm, request.Tpm, time.GetUtcNow(), request.MaxConcurrent);
             try
             {
                 await store.ApiKeys.AddAsync(record, ct).ConfigureAwait(false);
@@ -64,7 +64,7 @@ internal static partial class ApiKeyEndpoints
     }
 
     private static ApiKeyView ToView(ApiKeyRecord r, string? key) =>
-        new(r.Id, r.Name, r.Prefix, r.RequestsPerMinute, r.TokensPerMinute, r.CreatedAt, key);
+        new(r.Id, r.Name, r.Prefix, r.RequestsPerMinute, r.TokensPerMinute, r.MaxConcurrent, r.CreatedAt, key);
 
     private static bool IsValidName([NotNullWhen(true)] string? name) => name is { Length: > 0 and <= 100 } && NamePattern().IsMatch(name);
 

@@ -99,7 +99,7 @@ internal sealed class ApiKeyAuthenticator(IStateStore store, TimeProvider time)
         await InlineIo.LeaveEventThreadAsync().ConfigureAwait(false);
         if (await store.ApiKeys.FindByHashAsync(hash, ct).ConfigureAwait(false) is { } key)
         {
-            return new GatewayCaller(key.Id, key.Name, key.RequestsPerMinute, key.TokensPerMinute);
+            return new GatewayCaller(key.Id, key.Name, key.RequestsPerMinute, key.TokensPerMinute, key.MaxConcurrent);
         }
         return await store.IsAdminTokenAsync(hash, ct).ConfigureAwait(false) ? GatewayCaller.Admin : null;
     }

@@ -82,14 +82,41 @@ internal sealed class GatewayHandler(
             return client.WriteErrorAsync(404,
                 $"The model `{request.Model}` does not exist or no node serves it. See GET /v1/models.", "invalid_request_error", "model_not_found", "model");
         }
+        if (!limiter.TryBeginRequest(caller))
+        {
+            metrics.CountRejected(429);
+            return client.WriteErrorAsync(429,
+                $"API key '{caller.Name}' already has {caller.MaxConcurrent} request(s) in flight, its limit. Retry when one has finished.",
+                "requests", "rate_limit_exceeded", null, TimeSpan.FromSeconds(1));
+        }
         if (limiter.TryAdmit(caller, (int)Math.Min(int.MaxValue, request.PromptBytes / 4)) is { } wait)
         {
+            limiter.EndRequest(caller);
             metrics.CountRejected(429);
             return client.WriteErrorAsync(429, $"Rate limit reached for API key '{caller.Name}'. Try again in {wait.TotalSeconds:0.#}s.",
                 "requests", "rate_limit_exceeded", null, wait);
         }
         var firstByteTimeout = options.Value.FirstByteTimeoutFor(request.Stream, route, request.MaxTokens);
-        return RouteAsync(client, caller, request, path, body, firstByteTimeout, started);
+        return caller.MaxConcurrent is null
+            ? RouteAsync(client, caller, request, path, body, firstByteTimeout, started)
+            : RouteCountedAsync(client, caller, request, path, body, firstByteTimeout, started);
+    }
+
+    /// <summary>
+    /// <see cref="RouteAsync"/> for a key with a limit on requests in flight, which ends its count however the request
+    /// ends; keys without one skip this async level.
+    /// </summary>
+    private async ValueTask RouteCountedAsync(
+        GatewayClient client, GatewayCaller caller, GatewayRequest request, string path, byte[] body, TimeSpan firstByteTimeout, long started)
+    {
+        try
+        {
+            await RouteAsync(client, caller, request, path, body, firstByteTimeout, started).ConfigureAwait(false);
+        }
+        finally
+        {
+            limiter.EndRequest(caller);
+        }
     }
 
     /// <summary>

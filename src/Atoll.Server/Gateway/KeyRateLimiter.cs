@@ -1,15 +1,49 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace Atoll.Server.Gateway;
 
 /// <summary>
-/// Per-key token buckets for requests per minute and tokens per minute. A request is admitted when both buckets
-/// have something left; tokens are charged as they are known (prompt estimate up front, completion after).
-/// Kept in memory per server: with several servers each enforces the limit on its own share.
+/// Per-key limits: token buckets for requests per minute and tokens per minute, and a count of requests in flight.
+/// A request is admitted when both buckets have something left; tokens are charged as they are known (prompt
+/// estimate up front, completion after). Kept in memory per server: with several servers each enforces the limit
+/// on its own share.
 /// </summary>
 internal sealed class KeyRateLimiter(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, Buckets> keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StrongBox<int>> inFlight = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Counts a request of <paramref name="caller"/> in flight until <see cref="EndRequest"/>; false (nothing counted)
+    /// when the key already has its <see cref="GatewayCaller.MaxConcurrent"/> in flight. Always true for a key without one.
+    /// </summary>
+    public bool TryBeginRequest(GatewayCaller caller)
+    {
+        if (caller.MaxConcurrent is not { } max)
+        {
+            return true;
+        }
+        var count = inFlight.GetOrAdd(caller.Id, static _ => new StrongBox<int>());
+        if (Interlocked.Increment(ref count.Value) <= max)
+        {
+            return true;
+        }
+        Interlocked.Decrement(ref count.Value);
+        return false;
+    }
+
+    /// <summary>Ends a request <see cref="TryBeginRequest"/> counted.</summary>
+    public void EndRequest(GatewayCaller caller)
+    {
+        if (caller.MaxConcurrent is not null && inFlight.TryGetValue(caller.Id, out var count))
+        {
+            Interlocked.Decrement(ref count.Value);
+        }
+    }
+
+    /// <summary>Requests of the key in flight now (for tests and status).</summary>
+    public int InFlight(string keyId) => inFlight.TryGetValue(keyId, out var count) ? Volatile.Read(ref count.Value) : 0;
 
     /// <summary>Null when admitted, else how long until it would be.</summary>
     public TimeSpan? TryAdmit(GatewayCaller caller, int promptTokens)

@@ -167,5 +167,9 @@ internal static class SchemaMigrations
             "ALTER TABLE nodes ADD COLUMN join_token_hash TEXT NULL",
             "ALTER TABLE nodes ADD COLUMN registration_key_hash TEXT NULL",
         ]),
+        new(6, "API keys: a limit on requests in flight",
+        [
+            "ALTER TABLE api_keys ADD COLUMN max_concurrent INTEGER NULL",
+        ]),
     ];
 }

@@ -5,7 +5,7 @@ namespace Atoll.Storage.State;
 /// <summary><see cref="IApiKeyStore"/> on the same engines and dialects as the state store.</summary>
 internal sealed class SqlApiKeyStore(SqlDialect dialect) : IApiKeyStore
 {
-    private const string Columns = "id, name, key_hash, prefix, rpm, tpm, created_at";
+    private const string Columns = "id, name, key_hash, prefix, rpm, tpm, created_at, max_concurrent";
 
     public async Task AddAsync(ApiKeyRecord key, CancellationToken ct)
     {
@@ -22,9 +22,10 @@ internal sealed class SqlApiKeyStore(SqlDialect dialect) : IApiKeyStore
                     throw new InvalidOperationException($"an API key named '{key.Name}' already exists: choose another --name, or delete it first");
                 }
                 await DbCommands.ExecuteAsync(connection, transaction,
-                    $"INSERT INTO api_keys ({Columns}) VALUES (@id, @name, @key_hash, @prefix, @rpm, @tpm, @created_at)", ct,
+                    $"INSERT INTO api_keys ({Columns}) VALUES (@id, @name, @key_hash, @prefix, @rpm, @tpm, @created_at, @max_concurrent)", ct,
                     ("@id", key.Id), ("@name", key.Name), ("@key_hash", key.KeyHash), ("@prefix", key.Prefix),
-                    ("@rpm", key.RequestsPerMinute), ("@tpm", key.TokensPerMinute), ("@created_at", DbCommands.ToUnixMs(key.CreatedAt)))
+                    ("@rpm", key.RequestsPerMinute), ("@tpm", key.TokensPerMinute), ("@created_at", DbCommands.ToUnixMs(key.CreatedAt)),
+                    ("@max_concurrent", key.MaxConcurrent))
                     .ConfigureAwait(false);
                 await transaction.CommitAsync(ct).ConfigureAwait(false);
             }
@@ -61,5 +62,6 @@ internal sealed class SqlApiKeyStore(SqlDialect dialect) : IApiKeyStore
 
     private static ApiKeyRecord Read(DbDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
-            r.IsDBNull(4) ? null : r.GetInt32(4), r.IsDBNull(5) ? null : r.GetInt32(5), DbCommands.FromUnixMs(r.GetInt64(6)));
+            r.IsDBNull(4) ? null : r.GetInt32(4), r.IsDBNull(5) ? null : r.GetInt32(5), DbCommands.FromUnixMs(r.GetInt64(6)),
+            r.IsDBNull(7) ? null : r.GetInt32(7));
 }

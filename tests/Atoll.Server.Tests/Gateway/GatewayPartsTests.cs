@@ -51,6 +51,28 @@ public sealed class GatewayPartsTests
     }
 
     [Fact]
+    public void A_key_with_a_concurrency_limit_gets_that_many_requests_in_flight_and_the_next_when_one_ends()
+    {
+        var limiter = new KeyRateLimiter(new FakeTimeProvider());
+        var caller = new GatewayCaller("k", "team", null, null, MaxConcurrent: 2);
+        var other = new GatewayCaller("k2", "other", null, null, MaxConcurrent: 1);
+        Assert.True(limiter.TryBeginRequest(caller));
+        Assert.True(limiter.TryBeginRequest(caller));
+        Assert.False(limiter.TryBeginRequest(caller));
+        Assert.Equal(2, limiter.InFlight("k")); // the refused one is not counted
+        Assert.True(limiter.TryBeginRequest(other)); // keys do not share a count
+
+        limiter.EndRequest(caller);
+        Assert.True(limiter.TryBeginRequest(caller));
+        Assert.False(limiter.TryBeginRequest(caller));
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.True(limiter.TryBeginRequest(GatewayCaller.Admin)); // no limit, nothing counted
+        }
+        Assert.Equal(0, limiter.InFlight(GatewayCaller.Admin.Id));
+    }
+
+    [Fact]
     public async Task Capacity_signal_bounds_its_waiters_and_wakes_them_on_release()
     {
         var signal = new CapacitySignal(capacity: 1);

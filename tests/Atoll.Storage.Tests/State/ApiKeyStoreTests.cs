@@ -14,12 +14,14 @@ public sealed class ApiKeyStoreTests
         var keys = store.ApiKeys;
         var secret = Tokens.New("sk-atoll-");
         await keys.AddAsync(new ApiKeyRecord("k2", "zeta", Tokens.Hash(secret), "sk-atoll-abc", 60, null, StoreSamples.Start), default);
-        await keys.AddAsync(new ApiKeyRecord("k1", "alpha", Tokens.Hash("other"), "sk-atoll-def", null, 1000, StoreSamples.Start), default);
+        await keys.AddAsync(new ApiKeyRecord("k1", "alpha", Tokens.Hash("other"), "sk-atoll-def", null, 1000, StoreSamples.Start, MaxConcurrent: 4), default);
 
         var found = await keys.FindByHashAsync(Tokens.Hash(secret), default);
         Assert.Equal(("zeta", 60, (int?)null), (found!.Name, found.RequestsPerMinute, found.TokensPerMinute));
         Assert.Null(await keys.FindByHashAsync(secret, default));
         Assert.Equal(["alpha", "zeta"], (await keys.ListAsync(default)).Select(k => k.Name));
+        Assert.Equal([4, null], (await keys.ListAsync(default)).Select(k => k.MaxConcurrent));
+        Assert.Null(found.MaxConcurrent);
 
         var duplicate = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             keys.AddAsync(new ApiKeyRecord("k3", "zeta", Tokens.Hash("x"), "p", null, null, StoreSamples.Start), default));

@@ -86,4 +86,48 @@ public sealed class ApiKeyTests(SharedGatewayFixture shared)
         using var next = await server.PostChatAsync(Chat.Request("hi", 1), key);
         await Chat.AssertOpenAiErrorAsync(next, HttpStatusCode.TooManyRequests, code: "rate_limit_exceeded");
     }
+
+    [Fact]
+    public async Task Key_limited_to_1_request_in_flight_gets_429_beside_a_running_stream_and_its_slot_back_when_the_client_leaves()
+    {
+        var server = shared.Server;
+        var name = $"one-at-a-time-{Guid.NewGuid():N}";
+        var created = await server.CliAsync("keys", "create", "--name", name, "--max-concurrent", "1", "-q");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var key = created.StandardOutput.Trim();
+        var listed = await server.CliAsync("keys", "list");
+        Assert.Matches($@"{name}\s.*\s1\s", listed.StandardOutput.Split('\n').Single(l => l.StartsWith(name, StringComparison.Ordinal)));
+        var leftBefore = Prometheus.Sum(await server.MetricsAsync(), "atoll_gateway_requests_total", "code=\"499\"");
+
+        // 100 tokens 100 ms apart: in flight for 10 s unless its client leaves.
+        using var leave = new CancellationTokenSource();
+        var running = await server.PostChatAsync(Chat.Request("long", 100, stream: true), key, HttpCompletionOption.ResponseHeadersRead, leave.Token);
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, running.StatusCode);
+            using var reader = new StreamReader(await running.Content.ReadAsStreamAsync(leave.Token));
+            Assert.StartsWith("data:", await reader.ReadLineAsync(leave.Token), StringComparison.Ordinal);
+
+            using (var second = await server.PostChatAsync(Chat.Request("beside", 1), key))
+            {
+                var error = await Chat.AssertOpenAiErrorAsync(second, HttpStatusCode.TooManyRequests, code: "rate_limit_exceeded");
+                Assert.Contains("1 request(s) in flight", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+                Assert.NotNull(second.Headers.RetryAfter);
+            }
+            // Other callers are not held back by this key's limit.
+            using var admin = await server.PostChatAsync(Chat.Request("admin beside", 1), server.AdminToken);
+            Chat.AssertComplete(admin.StatusCode, await admin.Content.ReadAsStringAsync(), 1);
+        }
+        finally
+        {
+            await leave.CancelAsync();
+            running.Dispose();
+        }
+        double left = leftBefore;
+        await Eventually.Until(async () => (left = Prometheus.Sum(await server.MetricsAsync(), "atoll_gateway_requests_total", "code=\"499\"")) > leftBefore,
+            TimeSpan.FromSeconds(5), "the gateway counts the stream as left by its client (code 499)", () => $"{left} (was {leftBefore})");
+
+        using var after = await server.PostChatAsync(Chat.Request("after", 1), key);
+        Chat.AssertComplete(after.StatusCode, await after.Content.ReadAsStringAsync(), 1);
+    }
 }
