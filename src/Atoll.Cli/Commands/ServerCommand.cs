@@ -127,7 +127,15 @@ internal static class ServerCommand
                 // The background services (the fleet reconciler, the batch workers) started before the web server
                 // failed to bind: stop them as a normal shutdown would, so that nothing they launched outlives us.
                 using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await app.StopAsync(grace.Token).ConfigureAwait(false);
+                try
+                {
+                    await app.StopAsync(grace.Token).ConfigureAwait(false);
+                }
+                catch (Exception stopping)
+                {
+                    // Said, not thrown: the start's own error below is the one that tells the user what to fix.
+                    await Console.Error.WriteLineAsync($"warning: stopping after the failed start also failed: {stopping.Message}").ConfigureAwait(false);
+                }
                 if (e is IOException && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
                 {
                     throw new CliException($"cannot listen on {options.Listen}: address already in use ({listenHint})");
