@@ -106,15 +106,14 @@ internal static class NodeRendering
         return down == 0 ? n.Models.Count.ToString() : $"{n.Models.Count} [red]({down} down)[/]";
     }
 
-    /// <summary>The gateway's view of a model a node reports; null when the gateway has not taken it in yet.</summary>
-    private static EndpointView? EndpointOf(string node, ModelEndpoint model, IReadOnlyList<EndpointView> endpoints) =>
-        endpoints.FirstOrDefault(e => e.Node == node && e.Model == model.Model && BaseUrl(e.Url) == BaseUrl(model.Url));
-
-    /// <summary>"http://h:8000/v1/" and "http://h:8000" are the same server, as the gateway sees them.</summary>
-    private static string BaseUrl(string url)
+    /// <summary>
+    /// The gateway's view of a model a node reports (its <see cref="EndpointView.Url"/> is the base URL the gateway
+    /// made of the reported one); null when the gateway has not taken it in yet.
+    /// </summary>
+    private static EndpointView? EndpointOf(string node, ModelEndpoint model, IReadOnlyList<EndpointView> endpoints)
     {
-        var text = url.TrimEnd('/');
-        return text.EndsWith("/v1", StringComparison.Ordinal) ? text[..^3] : text;
+        var url = ModelEndpoint.BaseUrl(model.Url).ToString();
+        return endpoints.FirstOrDefault(e => e.Node == node && e.Model == model.Model && e.Url == url);
     }
 
     private static string MiB(long? value) => value is { } v ? $"{v} MiB" : "n/a";

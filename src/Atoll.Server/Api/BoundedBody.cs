@@ -14,7 +14,7 @@ internal static class BoundedBody
             return null;
         }
         // Grown as the bytes arrive: a declared length is not a reason to hold that much memory for a client that may send nothing.
-        using var buffer = new MemoryStream(request.ContentLength is { } n ? (int)Math.Min(n, 64 * 1024) : 4096);
+        using var buffer = new MemoryStream(request.ContentLength is { } n ? (int)Math.Min(n, Gateway.RequestBodies.InitialBytes) : 4096);
         var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {

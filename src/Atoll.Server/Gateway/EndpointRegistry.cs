@@ -40,12 +40,12 @@ internal sealed class EndpointRegistry(IOptions<GatewayOptions> options, PrefixI
         {
             foreach (var m in node.Models)
             {
-                wanted[$"{node.Name}/{m.Model}/{BaseUrl(m.Url)}"] = (m, node);
+                wanted[$"{node.Name}/{m.Model}/{ModelEndpoint.BaseUrl(m.Url)}"] = (m, node);
             }
         }
         foreach (var m in options.Value.StaticEndpoints)
         {
-            wanted[$"static/{m.Model}/{BaseUrl(m.Url)}"] = (m, null);
+            wanted[$"static/{m.Model}/{ModelEndpoint.BaseUrl(m.Url)}"] = (m, null);
         }
         var shared = wanted.Values.CountBy(w => (w.Node?.Name, w.Model.Model)).Where(c => c.Value > 1).Select(c => c.Key).ToHashSet();
 
@@ -72,17 +72,6 @@ internal sealed class EndpointRegistry(IOptions<GatewayOptions> options, PrefixI
         }
     }
 
-    /// <summary>"http://h:8000/v1/" and "http://h:8000" both become "http://h:8000": routes are appended to it.</summary>
-    public static Uri BaseUrl(string url)
-    {
-        var text = url.TrimEnd('/');
-        if (text.EndsWith("/v1", StringComparison.Ordinal))
-        {
-            text = text[..^3];
-        }
-        return new Uri(text + "/");
-    }
-
     /// <summary>
     /// An endpoint's name for clients and metrics: <c>node/model</c> (<c>static/model</c> for a configured one), and
     /// when that node serves the model at several URLs, the first 6 hex digits of the SHA-256 of the base URL
@@ -94,7 +83,7 @@ internal sealed class EndpointRegistry(IOptions<GatewayOptions> options, PrefixI
             : $"{node ?? "static"}/{model}/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(baseUrl.ToString())))[..6]}";
 
     private RoutableEndpoint Create(string id, ModelEndpoint model, NodeView? node) =>
-        new(id, model.Model, BaseUrl(model.Url), time, options.Value.Ejection)
+        new(id, model.Model, ModelEndpoint.BaseUrl(model.Url), time, options.Value.Ejection)
         {
             Node = node?.Name,
             Provider = node?.Provider,

@@ -55,7 +55,7 @@ public sealed class ApiKeyTests(SharedGatewayFixture shared)
     {
         var server = shared.Server;
         var key = await server.CreateApiKeyAsync($"tpm20-{Guid.NewGuid():N}", tpm: 20);
-        var leftBefore = Prometheus.Sum(await server.MetricsAsync(), "atoll_gateway_requests_total", "code=\"499\"");
+        var leftBefore = await LeftByClientsAsync(server);
 
         // 100 tokens at 100 ms each: the client takes 25 of them, then leaves long before the answer would end. The
         // prompt ("user: hi") is estimated at 2 tokens, so without the 25 the key would still have 18 to spend.
@@ -78,9 +78,7 @@ public sealed class ApiKeyTests(SharedGatewayFixture shared)
             await leave.CancelAsync();
             response.Dispose();
         }
-        double left = leftBefore;
-        await Eventually.Until(async () => (left = Prometheus.Sum(await server.MetricsAsync(), "atoll_gateway_requests_total", "code=\"499\"")) > leftBefore,
-            TimeSpan.FromSeconds(5), "the gateway counts the request as left by its client (code 499)", () => $"{left} (was {leftBefore})");
+        await WaitUntilCountedAsLeftAsync(server, leftBefore);
 
         // 2 + 25 tokens against a limit of 20 per minute: the key is in debt, so its next request waits.
         using var next = await server.PostChatAsync(Chat.Request("hi", 1), key);
@@ -97,7 +95,7 @@ public sealed class ApiKeyTests(SharedGatewayFixture shared)
         var key = created.StandardOutput.Trim();
         var listed = await server.CliAsync("keys", "list");
         Assert.Matches($@"{name}\s.*\s1\s", listed.StandardOutput.Split('\n').Single(l => l.StartsWith(name, StringComparison.Ordinal)));
-        var leftBefore = Prometheus.Sum(await server.MetricsAsync(), "atoll_gateway_requests_total", "code=\"499\"");
+        var leftBefore = await LeftByClientsAsync(server);
 
         // 100 tokens 100 ms apart: in flight for 10 s unless its client leaves.
         using var leave = new CancellationTokenSource();
@@ -123,11 +121,21 @@ public sealed class ApiKeyTests(SharedGatewayFixture shared)
             await leave.CancelAsync();
             running.Dispose();
         }
-        double left = leftBefore;
-        await Eventually.Until(async () => (left = Prometheus.Sum(await server.MetricsAsync(), "atoll_gateway_requests_total", "code=\"499\"")) > leftBefore,
-            TimeSpan.FromSeconds(5), "the gateway counts the stream as left by its client (code 499)", () => $"{left} (was {leftBefore})");
+        await WaitUntilCountedAsLeftAsync(server, leftBefore);
 
         using var after = await server.PostChatAsync(Chat.Request("after", 1), key);
         Chat.AssertComplete(after.StatusCode, await after.Content.ReadAsStringAsync(), 1);
+    }
+
+    /// <summary>Requests the gateway counted as left by their client (<c>code="499"</c>).</summary>
+    private static async Task<double> LeftByClientsAsync(GatewayServer server) =>
+        Prometheus.Sum(await server.MetricsAsync(), "atoll_gateway_requests_total", "code=\"499\"");
+
+    /// <summary>Waits until the gateway has counted one more request as left by its client, i.e. has finished with it.</summary>
+    private static async Task WaitUntilCountedAsLeftAsync(GatewayServer server, double before)
+    {
+        var left = before;
+        await Eventually.Until(async () => (left = await LeftByClientsAsync(server)) > before,
+            TimeSpan.FromSeconds(5), "the gateway counts the request as left by its client (code 499)", () => $"{left} (was {before})");
     }
 }
