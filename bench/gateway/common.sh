@@ -85,3 +85,22 @@ scratch_cleanup() {
   wait 2>/dev/null || true
   rm -rf "$tmp"
 }
+
+# warm_churn SECONDS COMMAND...: the warm-up as back-to-back runs of WARM_PIECE s (2), `COMMAND... PIECE` each, so
+# every run opens its connections anew. A .NET server's per-connection code (Kestrel's accept and connection set-up,
+# the socket's first operations, the close) runs once per connection; one long warm-up runs it only -c times, and
+# the JIT then still compiles hundreds of those methods during the measured runs (measured 2026-12-01: 360–610
+# methods in each of the first three 10 s runs after one 30 s warm-up, about 10 % of the proxy's CPU in perf; none
+# after 20 runs of 3 s). A server that has run for a while has compiled them long ago.
+warm_churn() {
+  local total=$1 piece=${WARM_PIECE:-2} spent=0
+  shift
+  while [ "$spent" -lt "$total" ]; do
+    "$@" "$piece" >/dev/null 2>&1 || true
+    spent=$((spent + piece))
+  done
+}
+
+# jit_count FILE: methods the JIT has compiled so far in a .NET process started with DOTNET_JitStdOutFile=FILE and
+# DOTNET_JitDisasmSummary=1 (one line per compiled method); 0 when there is no such file
+jit_count() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }

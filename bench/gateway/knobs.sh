@@ -8,14 +8,16 @@
 #   e.g. bench/gateway/knobs.sh direct "one=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1" "two=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=2" nginx
 #        bench/gateway/knobs.sh direct "front=" "kestrel=ARGS=--http1-front false" nginx
 # Env: KNOBS_TTFT (sim ms, 50: section 1a's latency setting; 5 saturates the CPU as in 1b), KNOBS_ROUNDS (5),
-#   KNOBS_DURATION (s per run, 15), KNOBS_WARM (s per variant, 20), KNOBS_CONNECTIONS (64).
-# Prints one line per run (with the proxy's CPU ms and context switches per request, and the sim's CPU ms per request), then per variant the medians and, when direct is a variant, the median of the per-round
-# p99 differences to direct (what run.sh reports as "p99 over direct").
+#   KNOBS_DURATION (s per run, 15), KNOBS_WARM (s per variant, 60, as back-to-back 2 s runs: see warm_churn in
+#   common.sh), KNOBS_CONNECTIONS (64).
+# Prints one line per run (with the proxy's CPU ms and context switches per request, the sim's CPU ms per request,
+# and for Atoll the methods the JIT compiled during the run), then per variant the medians and, when direct is a
+# variant, the median of the per-round p99 differences to direct (what run.sh reports as "p99 over direct").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 [ $# -gt 0 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
-TTFT=${KNOBS_TTFT:-50}; ROUNDS=${KNOBS_ROUNDS:-5}; DURATION=${KNOBS_DURATION:-15}; WARM=${KNOBS_WARM:-20}; CONNS=${KNOBS_CONNECTIONS:-64}
+TTFT=${KNOBS_TTFT:-50}; ROUNDS=${KNOBS_ROUNDS:-5}; DURATION=${KNOBS_DURATION:-15}; WARM=${KNOBS_WARM:-60}; CONNS=${KNOBS_CONNECTIONS:-64}
 MODEL=bench-model
 # shellcheck source=common.sh
 . "$here/common.sh"
@@ -31,12 +33,12 @@ sim_port=$(freeport)
 pids+=($!); sim_pid=$!
 until_ok curl -fsS "http://127.0.0.1:$sim_port/health"
 
-declare -A url token proc
+declare -A url token proc jit
 names=()
 for v in "$@"; do
   name=${v%%=*}
   names+=("$name")
-  token[$name]=none; proc[$name]=
+  token[$name]=none; proc[$name]=; jit[$name]=
   case $v in
     direct) url[$name]=http://127.0.0.1:$sim_port ;;
     nginx)
@@ -51,7 +53,8 @@ for v in "$@"; do
       done
       [ -x "$exe" ] || { echo "knobs.sh: no atoll at $exe (variant $name)" >&2; exit 2; }
       port=$(freeport)
-      env "${envs[@]}" "$exe" server --listen "http://127.0.0.1:$port" --data "$tmp/$name" \
+      jit[$name]=$tmp/$name.jit
+      env DOTNET_JitStdOutFile="${jit[$name]}" DOTNET_JitDisasmSummary=1 "${envs[@]}" "$exe" server --listen "http://127.0.0.1:$port" --data "$tmp/$name" \
         --endpoint "$MODEL=http://127.0.0.1:$sim_port" --endpoint-capacity 256 "${args[@]}" >"$tmp/$name.log" 2>&1 &
       pids+=($!); proc[$name]=$!
       until_ok test -s "$tmp/$name/admin.token"
@@ -64,12 +67,12 @@ done
 run() { # run NAME SECONDS
   BENCH_AUTH=${token[$1]} BENCH_MODEL=$MODEL wrk -t2 -c"$CONNS" -d"$2s" --timeout 10s --latency -s "$here/chat.lua" "${url[$1]}/v1/chat/completions"
 }
-for name in "${names[@]}"; do run "$name" "$WARM" >/dev/null 2>&1 || true; done
-echo "sim --ttft $TTFT, wrk -t2 -c$CONNS, $ROUNDS rounds of ${DURATION}s after ${WARM}s of warm-up each"
+for name in "${names[@]}"; do warm_churn "$WARM" run "$name"; done
+echo "sim --ttft $TTFT, wrk -t2 -c$CONNS, $ROUNDS rounds of ${DURATION}s after ${WARM}s of warm-up each (runs of ${WARM_PIECE:-2}s)"
 for r in $(seq "$ROUNDS"); do
   for name in "${names[@]}"; do
     t0=0; s0=0; [ -n "${proc[$name]}" ] && { t0=$(ticks "${proc[$name]}"); s0=$(switches "${proc[$name]}"); }
-    b0=$(ticks "$sim_pid")
+    b0=$(ticks "$sim_pid"); j0=$(jit_count "${jit[$name]}")
     line=$(run "$name" "$DURATION" | grep '^BENCH ') || { echo "wrk against $name printed no summary" >&2; exit 1; }
     cpu=-1; sw=-1; req=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
     if [ -n "${proc[$name]}" ]; then
@@ -78,7 +81,8 @@ for r in $(seq "$ROUNDS"); do
       sw=$(awk -v a="$s0" -v b="$s1" -v n="$req" 'BEGIN { printf "%.3f", (b - a) / n }')
     fi
     sim=$(awk -v a="$b0" -v b="$(ticks "$sim_pid")" -v n="$req" -v hz="$HZ" 'BEGIN { printf "%.4f", (b - a) * 1000 / hz / n }')
-    echo "round=$r variant=$name cpu_ms_per_req=$cpu switches_per_req=$sw sim_cpu_ms_per_req=$sim ${line#BENCH }" | tee -a "$tmp/runs.txt"
+    jitted=-; [ -n "${jit[$name]}" ] && jitted=$(($(jit_count "${jit[$name]}") - j0))
+    echo "round=$r variant=$name cpu_ms_per_req=$cpu switches_per_req=$sw sim_cpu_ms_per_req=$sim jit_methods=$jitted ${line#BENCH }" | tee -a "$tmp/runs.txt"
   done
 done
 python3 - "$tmp/runs.txt" "${names[@]}" <<'PY'
@@ -94,6 +98,8 @@ for v in names:
     if med("cpu_ms_per_req") >= 0:
         line += f"  cpu {med('cpu_ms_per_req'):.4f} ms/req  switches {med('switches_per_req'):.3f}/req"
     line += f"  sim cpu {med('sim_cpu_ms_per_req'):.4f} ms/req"
+    if mine[0]["jit_methods"] != "-":
+        line += f"  jit {'/'.join(x['jit_methods'] for x in mine)} methods"
     if "direct" in names and v != "direct":
         diffs = [get(r, v, "p99_ms") - get(r, "direct", "p99_ms") for r in rounds]
         line += f"  p99 over direct {statistics.median(diffs):+.2f} ms (rounds: {' '.join(f'{d:+.2f}' for d in diffs)})"

@@ -11,12 +11,15 @@
 # Uses only 127.0.0.1 and free ports, stops everything it started, and kills itself after BENCH_MAX_SECONDS.
 # Settings (env): BENCH_DURATION (s per wrk run, 15), BENCH_FAILOVER_DURATION (10), BENCH_KILL_AT (3),
 #   BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_TTFT_REQUESTS (600), BENCH_MAX_SECONDS (1800, after the build),
-#   BENCH_WARM (s of unmeasured load per target before its first measured run, 30), BENCH_ROUNDS (interleaved rounds
-#   of section 1, 3), BENCH_KEEP=1 keeps logs,
+#   BENCH_WARM (s of unmeasured load per target before its first measured run, 60, as back-to-back 2 s wrk runs:
+#   see warm_churn in common.sh), BENCH_ROUNDS (interleaved rounds of section 1, 3), BENCH_SAT_TTFT (the sims' time
+#   to first token in sections 1b/1c, ms, 1: low enough that the CPU, not the sim's delay, limits requests/s),
+#   BENCH_KEEP=1 keeps logs,
 #   BENCH_REV=<commit> benchmarks a clean build of that commit instead of the working tree,
 #   BENCH_BUILT=<text> describes the build in the report (for a tree that is not a git checkout).
 # Section 1 also reports CPU time per request of each proxy (all its processes, workers included), of the sims and
-# of wrk, from /proc before and after the measured run: less sensitive to a busy machine than latency.
+# of wrk, from /proc before and after the measured run: less sensitive to a busy machine than latency, and how many
+# methods Atoll's JIT compiled during each measured run (0 once the server is warm; see warm_churn).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,7 +31,8 @@ CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 TTFT_REQUESTS=${BENCH_TTFT_REQUESTS:-600}
 MAX_SECONDS=${BENCH_MAX_SECONDS:-1800}
-WARM=${BENCH_WARM:-30}
+WARM=${BENCH_WARM:-60}
+SAT_TTFT=${BENCH_SAT_TTFT:-1}
 ROUNDS=${BENCH_ROUNDS:-3}
 PIN=${BENCH_PIN:-1}
 [ "$(nproc)" -ge 2 ] || PIN=0
@@ -44,7 +48,7 @@ if [ -z "$OUT" ]; then
   done
 fi
 COMMAND="$0${*:+ $*}"
-for v in BENCH_REV BENCH_PIN BENCH_DURATION BENCH_WARM BENCH_ROUNDS BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
+for v in BENCH_REV BENCH_PIN BENCH_DURATION BENCH_WARM BENCH_SAT_TTFT BENCH_ROUNDS BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
   if [ -n "${!v:-}" ]; then COMMAND="$v=${!v} $COMMAND"; fi
 done
 
@@ -163,7 +167,10 @@ start_atoll() {
   local name=$1 capacity=$2; shift 2
   local dir="$tmp/atoll-$name" p i=0
   ATOLL_PORT=$(freeport)
-  "${PIN_PROXY[@]}" "$ATOLL" server --listen "http://127.0.0.1:$ATOLL_PORT" --data "$dir" --endpoint-capacity "$capacity" >"$dir.log" 2>&1 &
+  # One line per JIT-compiled method in $dir.jit: run_wrk counts those of each measured run.
+  ATOLL_JIT=$dir.jit
+  DOTNET_JitStdOutFile=$ATOLL_JIT DOTNET_JitDisasmSummary=1 \
+    "${PIN_PROXY[@]}" "$ATOLL" server --listen "http://127.0.0.1:$ATOLL_PORT" --data "$dir" --endpoint-capacity "$capacity" >"$dir.log" 2>&1 &
   ATOLL_PIDS=($!); pids+=($!)
   wait_until 60 "atoll server ($name) token" test -s "$dir/admin.token"
   TOKEN=$(cat "$dir/admin.token")
@@ -277,7 +284,8 @@ start_proxy() {
 
 declare -A R # results: R[key.field]
 # run_wrk KEY URL SECONDS [KILL_PID KILL_AT]: measured wrk run; fields rps p50 p99 requests status sock, and with
-# CPU_PROXY / CPU_SIMS set (pid lists) cpu_proxy cpu_sims cpu_wrk in ms per request
+# CPU_PROXY / CPU_SIMS set (pid lists) cpu_proxy cpu_sims cpu_wrk in ms per request, and with JIT_FILE set (an Atoll
+# server's DOTNET_JitStdOutFile) jit: the methods it compiled during the run
 run_wrk() {
   local key=$1 url=$2 secs=$3 kill_pid=${4:-} kill_at=${5:-}
   local out="$tmp/wrk-$key.txt"
@@ -286,6 +294,7 @@ run_wrk() {
   [ -n "${CPU_PROXY:-}" ] && p0=$(ticks $CPU_PROXY)
   [ -n "${CPU_SIMS:-}" ] && s0=$(ticks $CPU_SIMS)
   w0=$(awk '{print $16 + $17}' /proc/$$/stat) # CPU of this shell's waited-for children: wrk, once it has ended
+  local j0=0; [ -n "${JIT_FILE:-}" ] && j0=$(jit_count "$JIT_FILE")
   BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout $((secs + 30)) \
     "${PIN_LOAD[@]}" wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 10s --latency -s "$here/chat.lua" "$url/v1/chat/completions" >"$out" 2>&1 \
     || die "wrk $key: $(tail -3 "$out")"
@@ -306,13 +315,20 @@ run_wrk() {
     [ -z "${CPU_PROXY:-}" ] && R[$key.cpu_proxy]="—"
     cpu=" cpu_ms_per_req: proxy=${R[$key.cpu_proxy]} sims=${R[$key.cpu_sims]} wrk=${R[$key.cpu_wrk]}"
   fi
+  if [ -n "${JIT_FILE:-}" ]; then
+    R[$key.jit]=$(( $(jit_count "$JIT_FILE") - j0 ))
+    cpu+=" jit_methods=${R[$key.jit]}"
+  fi
   RAW+="$key: $line$cpu"$'\n'
   log "$key: ${R[$key.rps]} req/s, p50 ${R[$key.p50_ms]} ms, p99 ${R[$key.p99_ms]} ms, non-2xx ${R[$key.status]}, socket errors ${R[$key.sock]}$cpu"
 }
 
-warm() { # warm URL: unmeasured run of BENCH_WARM s (JIT tiers, thread pool, connection pools), the same for every target
-  BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout $((WARM + 20)) \
-    "${PIN_LOAD[@]}" wrk -t"$THREADS" -c"$CONNS" -d"${WARM}s" --timeout 10s -s "$here/chat.lua" "$1/v1/chat/completions" >/dev/null 2>&1 || true
+warm_run() { # warm_run URL SECONDS: one unmeasured wrk run
+  BENCH_AUTH=${TOKEN:-none} BENCH_MODEL=$MODEL timeout $(($2 + 20)) \
+    "${PIN_LOAD[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$2s" --timeout 10s -s "$here/chat.lua" "$1/v1/chat/completions" >/dev/null 2>&1 || true
+}
+warm() { # warm URL: BENCH_WARM s of unmeasured load in short runs (JIT tiers, thread pool, connection pools), the same for every target
+  warm_churn "$WARM" warm_run "$1"
 }
 
 RAW=""
@@ -331,17 +347,18 @@ measure_set() { # measure_set PREFIX BACKEND-COUNT PORTS...  (single-backend set
   # differences to direct) do not follow it.
   local prefix=$1 n=$2; shift 2
   local kind r targets=() proxies=(atoll nginx haproxy)
-  local -A url cpu
+  local -A url cpu jit
   if [ "$n" = 1 ]; then targets+=(direct); url[direct]="http://127.0.0.1:$1"; cpu[direct]=""; fi
   for kind in "${proxies[@]}"; do
     start_proxy "$kind" "$prefix-$kind" 256 "$@"
     url[$kind]=$PROXY_URL; cpu[$kind]="${PROXY_PIDS[*]}"; targets+=("$kind")
+    jit[$kind]=; [ "$kind" = atoll ] && jit[$kind]=$ATOLL_JIT
   done
   for kind in "${targets[@]}"; do warm "${url[$kind]}"; done
   CPU_SIMS="${SIM_PIDS_NOW[*]}"
   for r in $(seq 1 "$ROUNDS"); do
     for kind in "${targets[@]}"; do
-      CPU_PROXY="${cpu[$kind]}" run_wrk "$prefix.$kind.r$r" "${url[$kind]}" "$DURATION"
+      CPU_PROXY="${cpu[$kind]}" JIT_FILE="${jit[$kind]:-}" run_wrk "$prefix.$kind.r$r" "${url[$kind]}" "$DURATION"
     done
   done
   CPU_SIMS=""
@@ -389,8 +406,8 @@ if [ "$PIN" = 1 ]; then
   pin_cores off
 fi
 
-log "1b. saturation: sims with --ttft 5 (CPU-bound on this machine)"
-start_sims 4 sat --ttft 5 "${SIM_FIXED[@]}"
+log "1b. saturation: sims with --ttft $SAT_TTFT (CPU-bound on this machine)"
+start_sims 4 sat --ttft "$SAT_TTFT" "${SIM_FIXED[@]}"
 all4=("${SIM_PORTS[@]}"); sat_pids=("${SIM_PIDS[@]}")
 SIM_PIDS_NOW=("${sat_pids[0]}")
 measure_set sat1 1 "${all4[0]}"
@@ -452,12 +469,16 @@ ratio=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-rr-stream.st
 ratio_lc=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-stream.steady_mean_ms]}" 'BEGIN { printf "%.2f", a / b }')
 
 table=$(
-  echo "### 1. Overhead and throughput — non-streaming, wrk -t$THREADS -c$CONNS, $ROUNDS interleaved rounds of ${DURATION}s per target after ${WARM}s of warm-up"
+  echo "### 1. Overhead and throughput — non-streaming, wrk -t$THREADS -c$CONNS, $ROUNDS interleaved rounds of ${DURATION}s per target after ${WARM}s of warm-up (runs of ${WARM_PIECE:-2}s)"
   echo
   echo "Every target of a group runs at once; each round measures them one after another. Requests/s, p50, p99 and CPU are"
   echo "medians over the rounds; \"p99 over direct\" is the median of the per-round differences (each round's target minus"
   echo "that round's direct run). CPU columns: CPU time (user+system) per request of the proxy's processes and of the sims."
-  echo
+  jits=""
+  for g in lat latp sat1 sat4; do
+    [ -n "${R[$g.atoll.r1.jit]:-}" ] && jits+=" $g $(for r in $(seq 1 "$ROUNDS"); do printf '%s/' "${R[$g.atoll.r$r.jit]:-?}"; done | sed 's:/$::'),"
+  done
+  echo "Methods Atoll's JIT compiled during its measured runs, per round (0 = fully warm):${jits%,}."  echo
   echo "| Target | Backends | Requests/s | p50 ms | p99 ms | p99 per round ms | p99 over direct ms | Errors | Proxy CPU ms/req | Sims CPU ms/req |"
   echo "|---|---|---:|---:|---:|---|---:|---:|---:|---:|"
   echo "| **1a. latency: sim --ttft 50 (64 in flight, CPU not saturated)** | | | | | | | | | |"
@@ -472,12 +493,12 @@ table=$(
     row latp.nginx nginx "1 sim" latp.direct
     row latp.haproxy HAProxy "1 sim" latp.direct
   fi
-  echo "| **1b. saturation: sim --ttft 5, one backend (CPU-bound)** | | | | | | | | | |"
+  echo "| **1b. saturation: sim --ttft $SAT_TTFT, one backend (CPU-bound)** | | | | | | | | | |"
   row sat1.direct direct "1 sim" sat1.direct
   row sat1.atoll Atoll "1 sim" sat1.direct
   row sat1.nginx nginx "1 sim" sat1.direct
   row sat1.haproxy HAProxy "1 sim" sat1.direct
-  echo "| **1c. throughput: sim --ttft 5, four backends (same 4 sims)** | | | | | | | | | |"
+  echo "| **1c. throughput: sim --ttft $SAT_TTFT, four backends (same 4 sims)** | | | | | | | | | |"
   row sat4.atoll Atoll "4 sims"
   row sat4.nginx "nginx least_conn" "4 sims"
   row sat4.haproxy "HAProxy leastconn" "4 sims"
