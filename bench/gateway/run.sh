@@ -10,7 +10,7 @@
 # c, ... when that exists (BENCH_OUT overrides).
 # Uses only 127.0.0.1 and free ports, stops everything it started, and kills itself after BENCH_MAX_SECONDS.
 # Settings (env): BENCH_DURATION (s per wrk run, 15), BENCH_FAILOVER_DURATION (10), BENCH_KILL_AT (3),
-#   BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_TTFT_REQUESTS (600), BENCH_MAX_SECONDS (1800, after the build),
+#   BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_TTFT_REQUESTS (600), BENCH_MAX_SECONDS (3000, after the build),
 #   BENCH_WARM (s of unmeasured load per target before its first measured run, 60, as back-to-back 2 s wrk runs:
 #   see warm_churn in common.sh), BENCH_ROUNDS (interleaved rounds of section 1, 3), BENCH_SAT_TTFT (the sims' time
 #   to first token in sections 1b/1c, ms, 1: low enough that the CPU, not the sim's delay, limits requests/s),
@@ -30,7 +30,7 @@ KILL_AT=${BENCH_KILL_AT:-3}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 TTFT_REQUESTS=${BENCH_TTFT_REQUESTS:-600}
-MAX_SECONDS=${BENCH_MAX_SECONDS:-1800}
+MAX_SECONDS=${BENCH_MAX_SECONDS:-3000}
 WARM=${BENCH_WARM:-60}
 SAT_TTFT=${BENCH_SAT_TTFT:-1}
 ROUNDS=${BENCH_ROUNDS:-3}
