@@ -476,9 +476,12 @@ table=$(
   echo "that round's direct run). CPU columns: CPU time (user+system) per request of the proxy's processes and of the sims."
   jits=""
   for g in lat latp sat1 sat4; do
-    [ -n "${R[$g.atoll.r1.jit]:-}" ] && jits+=" $g $(for r in $(seq 1 "$ROUNDS"); do printf '%s/' "${R[$g.atoll.r$r.jit]:-?}"; done | sed 's:/$::'),"
+    if [ -n "${R[$g.atoll.r1.jit]:-}" ]; then
+      jits+=" $g $(for r in $(seq 1 "$ROUNDS"); do printf '%s/' "${R[$g.atoll.r$r.jit]:-?}"; done | sed 's:/$::'),"
+    fi
   done
-  echo "Methods Atoll's JIT compiled during its measured runs, per round (0 = fully warm):${jits%,}."  echo
+  echo "Methods Atoll's JIT compiled during its measured runs, per round (0 = fully warm):${jits%,}."
+  echo
   echo "| Target | Backends | Requests/s | p50 ms | p99 ms | p99 per round ms | p99 over direct ms | Errors | Proxy CPU ms/req | Sims CPU ms/req |"
   echo "|---|---|---:|---:|---:|---|---:|---:|---:|---:|"
   echo "| **1a. latency: sim --ttft 50 (64 in flight, CPU not saturated)** | | | | | | | | | |"
