@@ -166,14 +166,21 @@ public sealed class TensorDockCloudProviderTests : IAsyncLifetime, IDisposable
         var time = new DelayRecordingTime();
         var provider = Provider(time: time, defaultOptions: true);
 
+        var spent = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < 4; i++)
         {
             await provider.GetOffersAsync(CancellationToken.None);
         }
+        spent.Stop();
 
-        // Slots 1/1.5 s apart: the fourth call waits for the slot 2 s after the first (less the little time spent).
+        // Slots 1/1.5 s apart: the fourth call waits for the slot 2 s after the first, less the real time the calls
+        // took (the recorded delays are not slept). So its wait plus that time is at least 2 s however slow the
+        // machine is (20 ms of slack for the two clocks), and the wait alone is at most 2 s.
         Assert.Equal(3, time.Delays.Count);
-        Assert.InRange(time.Delays.Last(), TimeSpan.FromSeconds(1.6), TimeSpan.FromSeconds(2));
+        var last = time.Delays.Last();
+        Assert.True(last <= TimeSpan.FromSeconds(2), $"the fourth call waited {last}, more than the 2 s of its slot");
+        Assert.True(last + spent.Elapsed >= TimeSpan.FromSeconds(1.98),
+            $"the fourth call waited {last} after {spent.Elapsed} of calls: its slot is under 2 s after the first");
     }
 
     [Fact]
