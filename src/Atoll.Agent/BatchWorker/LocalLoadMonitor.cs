@@ -6,11 +6,17 @@ namespace Atoll.Agent.BatchWorker;
 /// How busy one local model server is with interactive traffic: vLLM's running + waiting requests from
 /// <c>/metrics</c>, minus the batch requests this worker has in flight there (those count in vLLM's gauges too,
 /// and batch work must not yield to itself). Readings are cached briefly so that many lines share one scrape.
+/// <para>
+/// A worker that yields checks again once a second: it scrapes the model server for as long as interactive traffic
+/// stays above the limit, whether or not any batch work is queued, and vLLM renders its <c>/metrics</c> in Python on
+/// the node's CPU. Checks every 250 ms with readings cached for 500 ms (the first setting) scraped about twice a
+/// second per busy node, for a resumption half a second sooner, which batch work (cost first) does not need.
+/// </para>
 /// </summary>
 internal sealed class LocalLoadMonitor(LocalModelClient client, Uri metricsUrl, string model, TimeProvider time, ILogger logger)
 {
-    public static readonly TimeSpan CacheFor = TimeSpan.FromMilliseconds(500);
-    public static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan PollEvery = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ScrapeTimeout = TimeSpan.FromSeconds(2);
 
     private readonly Lock gate = new();
