@@ -49,10 +49,12 @@ switches() {
   for p in $(family "$@"); do cat "/proc/$p/task/"*/status 2>/dev/null || true; done | awk '/ctxt_switches/ { n += $2 } END { print n + 0 }'
 }
 
-# start_nginx DIR PORT SIM_PORT: nginx in the foreground of a background job (its pid in $!), least_conn over one
-# sim with upstream keep-alive, as bench/README.md describes; config, pid and logs under DIR
+# start_nginx DIR PORT SIM_PORT...: nginx in the foreground of a background job (its pid in $!), least_conn over the
+# sims with upstream keep-alive, as bench/README.md describes; config, pid and logs under DIR
 start_nginx() {
-  local dir=$1 port=$2 sim=$3
+  local dir=$1 port=$2 servers="" sim
+  shift 2
+  for sim in "$@"; do servers+="server 127.0.0.1:$sim; "; done
   mkdir -p "$dir"
   cat >"$dir/nginx.conf" <<NGINX
 worker_processes auto;
@@ -63,7 +65,7 @@ http {
   access_log off;
   client_body_temp_path $dir/body; proxy_temp_path $dir/proxy; fastcgi_temp_path $dir/fcgi;
   uwsgi_temp_path $dir/uwsgi; scgi_temp_path $dir/scgi;
-  upstream sims { least_conn; server 127.0.0.1:$sim; keepalive 128; }
+  upstream sims { least_conn; ${servers}keepalive 128; }
   server {
     listen 127.0.0.1:$port;
     location / { proxy_pass http://sims; proxy_http_version 1.1; proxy_set_header Connection ""; }

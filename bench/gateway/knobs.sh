@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # A/B of runtime knobs: Atoll servers that differ only in their environment, side by side with direct and nginx, in
-# front of one sim, measured in interleaved wrk rounds (noise on this shared machine lands on single runs, so
+# front of one sim (KNOBS_SIMS for more), measured in interleaved wrk rounds (noise on this shared machine lands on single runs, so
 # compare the per-round differences, not one run).
 #   bench/gateway/knobs.sh VARIANT...      VARIANT is direct, nginx, or NAME=ENV where ENV is "VAR=VALUE;VAR=VALUE"
 #   (ARGS=... in ENV adds arguments to `atoll server` instead of setting a variable; BIN=DIR runs the atoll of another
-#   build, e.g. a worktree of the base commit built with `dotnet build -c Release`, to A/B a code change)
+#   build, e.g. a worktree of the base commit built with `dotnet build -c Release`, to A/B a code change; AGENTS=1
+#   has each sim reported by an `atoll agent` of its own, as in run.sh, instead of `--endpoint`, the agents' CPU
+#   counted as the proxy's)
 #   e.g. bench/gateway/knobs.sh direct "one=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1" "two=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=2" nginx
 #        bench/gateway/knobs.sh direct "front=" "kestrel=ARGS=--http1-front false" nginx
 # Env: KNOBS_TTFT (sim ms, 50: section 1a's latency setting; 5 saturates the CPU as in 1b), KNOBS_ROUNDS (5),
 #   KNOBS_DURATION (s per run, 15), KNOBS_WARM (s per variant, 60, as back-to-back 2 s runs: see warm_churn in
-#   common.sh), KNOBS_CONNECTIONS (64).
+#   common.sh), KNOBS_CONNECTIONS (64), KNOBS_SIMS (sims behind every proxy, 1; direct needs 1).
 # Prints one line per run (with the proxy's CPU ms and context switches per request, the sim's CPU ms per request,
 # and for Atoll the methods the JIT compiled during the run), then per variant the medians and, when direct is a
 # variant, the median of the per-round p99 differences to direct (what run.sh reports as "p99 over direct").
@@ -17,7 +19,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 [ $# -gt 0 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
-TTFT=${KNOBS_TTFT:-50}; ROUNDS=${KNOBS_ROUNDS:-5}; DURATION=${KNOBS_DURATION:-15}; WARM=${KNOBS_WARM:-60}; CONNS=${KNOBS_CONNECTIONS:-64}
+TTFT=${KNOBS_TTFT:-50}; SIMS=${KNOBS_SIMS:-1}; ROUNDS=${KNOBS_ROUNDS:-5}; DURATION=${KNOBS_DURATION:-15}; WARM=${KNOBS_WARM:-60}; CONNS=${KNOBS_CONNECTIONS:-64}
 MODEL=bench-model
 # shellcheck source=common.sh
 . "$here/common.sh"
@@ -27,11 +29,24 @@ for tool in wrk nginx python3; do command -v $tool >/dev/null || { echo "knobs.s
 bin=$root/src/Atoll.Cli/bin/Release/net10.0
 scratch knobs
 
-sim_port=$(freeport)
-"$bin/atoll" sim --host 127.0.0.1 --port "$sim_port" --model "$MODEL" --instance knobs-1 --seed 1 --ttft "$TTFT" --itl 0 --jitter 0 \
-  --prefill-per-token 0 --max-num-seqs 256 --max-waiting 1024 --default-max-tokens 16 >"$tmp/sim.log" 2>&1 &
-pids+=($!); sim_pid=$!
-until_ok curl -fsS "http://127.0.0.1:$sim_port/health"
+sim_ports=(); sim_pids=()
+for i in $(seq "$SIMS"); do
+  port=$(freeport)
+  "$bin/atoll" sim --host 127.0.0.1 --port "$port" --model "$MODEL" --instance "knobs-$i" --seed "$i" --ttft "$TTFT" --itl 0 --jitter 0 \
+    --prefill-per-token 0 --max-num-seqs 256 --max-waiting 1024 --default-max-tokens 16 >"$tmp/sim-$i.log" 2>&1 &
+  pids+=($!); sim_pids+=($!); sim_ports+=("$port")
+done
+for port in "${sim_ports[@]}"; do until_ok curl -fsS "http://127.0.0.1:$port/health"; done
+sim_port=${sim_ports[0]}
+endpoints=(); for port in "${sim_ports[@]}"; do endpoints+=(--endpoint "$MODEL=http://127.0.0.1:$port"); done
+
+# endpoints_up NAME: the Atoll variant answers a chat and its probes found every sim healthy (the gateway's series
+# exist after its first request, hence the chat first)
+endpoints_up() {
+  curl -fsS -o /dev/null -H "Authorization: Bearer ${token[$1]}" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" "${url[$1]}/v1/chat/completions" &&
+    [ "$(curl -fsS "${url[$1]}/metrics" | grep -c '^atoll_gateway_endpoint_up{.*} 1$')" -ge "$SIMS" ]
+}
 
 declare -A url token proc jit
 names=()
@@ -40,26 +55,41 @@ for v in "$@"; do
   names+=("$name")
   token[$name]=none; proc[$name]=; jit[$name]=
   case $v in
-    direct) url[$name]=http://127.0.0.1:$sim_port ;;
+    direct)
+      [ "$SIMS" = 1 ] || { echo "knobs.sh: direct needs KNOBS_SIMS=1 (it goes to one sim)" >&2; exit 2; }
+      url[$name]=http://127.0.0.1:$sim_port ;;
     nginx)
       port=$(freeport)
-      start_nginx "$tmp/ng" "$port" "$sim_port"
+      start_nginx "$tmp/ng" "$port" "${sim_ports[@]}"
       pids+=($!); proc[$name]=$!; url[$name]=http://127.0.0.1:$port ;;
     *=*)
       IFS=';' read -r -a settings <<<"${v#*=}"
-      envs=(); args=(); exe=$bin/atoll
+      envs=(); args=(); exe=$bin/atoll; agents=0
       for e in "${settings[@]}"; do
-        case $e in ARGS=*) read -r -a args <<<"${e#ARGS=}" ;; BIN=*) exe=${e#BIN=}/atoll ;; *) envs+=("$e") ;; esac
+        case $e in ARGS=*) read -r -a args <<<"${e#ARGS=}" ;; BIN=*) exe=${e#BIN=}/atoll ;; AGENTS=1) agents=1 ;; *) envs+=("$e") ;; esac
       done
+      static=("${endpoints[@]}"); [ "$agents" = 1 ] && static=()
       [ -x "$exe" ] || { echo "knobs.sh: no atoll at $exe (variant $name)" >&2; exit 2; }
       port=$(freeport)
       jit[$name]=$tmp/$name.jit
       env DOTNET_JitStdOutFile="${jit[$name]}" DOTNET_JitDisasmSummary=1 "${envs[@]}" "$exe" server --listen "http://127.0.0.1:$port" --data "$tmp/$name" \
-        --endpoint "$MODEL=http://127.0.0.1:$sim_port" --endpoint-capacity 256 "${args[@]}" >"$tmp/$name.log" 2>&1 &
+        "${static[@]}" --endpoint-capacity 256 "${args[@]}" >"$tmp/$name.log" 2>&1 &
       pids+=($!); proc[$name]=$!
       until_ok test -s "$tmp/$name/admin.token"
       until_ok curl -fsS "http://127.0.0.1:$port/healthz" # the token is written before the port listens
-      token[$name]=$(cat "$tmp/$name/admin.token"); url[$name]=http://127.0.0.1:$port ;;
+      token[$name]=$(cat "$tmp/$name/admin.token"); url[$name]=http://127.0.0.1:$port
+      if [ "$agents" = 1 ]; then
+        # each sim reported by an `atoll agent` of its own, as run.sh's Atoll does; their CPU counts as the proxy's
+        join=$(ATOLL_SERVER=${url[$name]} ATOLL_TOKEN=${token[$name]} "$exe" tokens create --uses "$SIMS" --ttl 1h -q)
+        i=0
+        for p in "${sim_ports[@]}"; do
+          i=$((i + 1))
+          "$exe" agent --server "${url[$name]}" --join-token "$join" --name "node$i" --gpus 0 --model "$MODEL=http://127.0.0.1:$p" \
+            --state "$tmp/$name-agent$i" >"$tmp/$name-agent$i.log" 2>&1 &
+          pids+=($!); proc[$name]+=" $!"
+        done
+      fi
+      until_ok endpoints_up "$name" ;;
     *) echo "knobs.sh: unknown variant '$v' (direct, nginx or NAME=ENV)" >&2; exit 2 ;;
   esac
 done
@@ -71,16 +101,16 @@ for name in "${names[@]}"; do warm_churn "$WARM" run "$name"; done
 echo "sim --ttft $TTFT, wrk -t2 -c$CONNS, $ROUNDS rounds of ${DURATION}s after ${WARM}s of warm-up each (runs of ${WARM_PIECE:-2}s)"
 for r in $(seq "$ROUNDS"); do
   for name in "${names[@]}"; do
-    t0=0; s0=0; [ -n "${proc[$name]}" ] && { t0=$(ticks "${proc[$name]}"); s0=$(switches "${proc[$name]}"); }
-    b0=$(ticks "$sim_pid"); j0=$(jit_count "${jit[$name]}")
+    t0=0; s0=0; [ -n "${proc[$name]}" ] && { t0=$(ticks ${proc[$name]}); s0=$(switches ${proc[$name]}); }
+    b0=$(ticks "${sim_pids[@]}"); j0=$(jit_count "${jit[$name]}")
     line=$(run "$name" "$DURATION" | grep '^BENCH ') || { echo "wrk against $name printed no summary" >&2; exit 1; }
     cpu=-1; sw=-1; req=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
     if [ -n "${proc[$name]}" ]; then
-      t1=$(ticks "${proc[$name]}"); s1=$(switches "${proc[$name]}")
+      t1=$(ticks ${proc[$name]}); s1=$(switches ${proc[$name]})
       cpu=$(awk -v a="$t0" -v b="$t1" -v n="$req" -v hz="$HZ" 'BEGIN { printf "%.4f", (b - a) * 1000 / hz / n }')
       sw=$(awk -v a="$s0" -v b="$s1" -v n="$req" 'BEGIN { printf "%.3f", (b - a) / n }')
     fi
-    sim=$(awk -v a="$b0" -v b="$(ticks "$sim_pid")" -v n="$req" -v hz="$HZ" 'BEGIN { printf "%.4f", (b - a) * 1000 / hz / n }')
+    sim=$(awk -v a="$b0" -v b="$(ticks "${sim_pids[@]}")" -v n="$req" -v hz="$HZ" 'BEGIN { printf "%.4f", (b - a) * 1000 / hz / n }')
     jitted=-; [ -n "${jit[$name]}" ] && jitted=$(($(jit_count "${jit[$name]}") - j0))
     echo "round=$r variant=$name cpu_ms_per_req=$cpu switches_per_req=$sw sim_cpu_ms_per_req=$sim jit_methods=$jitted ${line#BENCH }" | tee -a "$tmp/runs.txt"
   done

@@ -160,29 +160,37 @@ atoll_ready() { # atoll_ready PORT COUNT: answers a chat and probes found every 
   post_ok "http://127.0.0.1:$1" && [ "$(curl -fsS "http://127.0.0.1:$1/metrics" | grep -c '^atoll_gateway_endpoint_up{.*} 1$')" -ge "$2" ]
 }
 
-# start_atoll NAME CAPACITY PORTS... -> sets ATOLL_PORT, ATOLL_PIDS (server and agents), TOKEN
-# Each sim is reported by its own `atoll agent` (one node each), the production path: `atoll server --endpoint`
-# takes one static endpoint per model name, so it cannot describe four replicas of one model.
+# start_atoll NAME CAPACITY AGENTS PORTS... -> sets ATOLL_PORT, ATOLL_PIDS (server and agents), TOKEN (also kept in
+# ATOLL_TOKENS by URL, for groups with more than one Atoll)
+declare -A ATOLL_TOKENS
+# AGENTS=0: the sims as static endpoints (`--endpoint MODEL=URL` once per sim), the same list nginx and HAProxy get.
+# AGENTS=1: each sim reported by an `atoll agent` of its own (one node each), the production path, with node
+# readiness and the agents' batch workers; the agents run on this machine, so their CPU counts as Atoll's, though in
+# production they run on the GPU nodes.
 start_atoll() {
-  local name=$1 capacity=$2; shift 2
-  local dir="$tmp/atoll-$name" p i=0
+  local name=$1 capacity=$2 agents=$3; shift 3
+  local dir="$tmp/atoll-$name" p i=0 static=()
+  [ "$agents" = 1 ] || for p in "$@"; do static+=(--endpoint "$MODEL=http://127.0.0.1:$p"); done
   ATOLL_PORT=$(freeport)
   # One line per JIT-compiled method in $dir.jit: run_wrk counts those of each measured run.
   ATOLL_JIT=$dir.jit
   DOTNET_JitStdOutFile=$ATOLL_JIT DOTNET_JitDisasmSummary=1 \
-    "${PIN_PROXY[@]}" "$ATOLL" server --listen "http://127.0.0.1:$ATOLL_PORT" --data "$dir" --endpoint-capacity "$capacity" >"$dir.log" 2>&1 &
+    "${PIN_PROXY[@]}" "$ATOLL" server --listen "http://127.0.0.1:$ATOLL_PORT" --data "$dir" --endpoint-capacity "$capacity" "${static[@]}" >"$dir.log" 2>&1 &
   ATOLL_PIDS=($!); pids+=($!)
   wait_until 60 "atoll server ($name) token" test -s "$dir/admin.token"
   TOKEN=$(cat "$dir/admin.token")
+  ATOLL_TOKENS[http://127.0.0.1:$ATOLL_PORT]=$TOKEN
   wait_until 30 "atoll server ($name)" curl -fsS "http://127.0.0.1:$ATOLL_PORT/healthz"
-  local join
-  join=$(ATOLL_SERVER="http://127.0.0.1:$ATOLL_PORT" ATOLL_TOKEN=$TOKEN "$ATOLL" tokens create --uses "$#" --ttl 1h -q)
-  for p in "$@"; do
-    i=$((i + 1))
-    "${PIN_PROXY[@]}" "$ATOLL" agent --server "http://127.0.0.1:$ATOLL_PORT" --join-token "$join" --name "node$i" --gpus 0 \
-      --model "$MODEL=http://127.0.0.1:$p" --state "$dir-agent$i" >"$dir-agent$i.log" 2>&1 &
-    ATOLL_PIDS+=($!); pids+=($!)
-  done
+  if [ "$agents" = 1 ]; then
+    local join
+    join=$(ATOLL_SERVER="http://127.0.0.1:$ATOLL_PORT" ATOLL_TOKEN=$TOKEN "$ATOLL" tokens create --uses "$#" --ttl 1h -q)
+    for p in "$@"; do
+      i=$((i + 1))
+      "${PIN_PROXY[@]}" "$ATOLL" agent --server "http://127.0.0.1:$ATOLL_PORT" --join-token "$join" --name "node$i" --gpus 0 \
+        --model "$MODEL=http://127.0.0.1:$p" --state "$dir-agent$i" >"$dir-agent$i.log" 2>&1 &
+      ATOLL_PIDS+=($!); pids+=($!)
+    done
+  fi
   wait_until 60 "atoll server ($name)" atoll_ready "$ATOLL_PORT" "$#"
 }
 
@@ -257,12 +265,14 @@ post_ok() { # post_ok URL: one chat request answered 200
     -H 'Content-Type: application/json' -d "{\"model\":\"$MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":4}"
 }
 
-# start_proxy KIND NAME CAPACITY PORTS... (KIND: atoll|nginx|nginx-rr|haproxy) -> sets PROXY_URL, PROXY_PIDS
+# start_proxy KIND NAME CAPACITY PORTS... (KIND: atoll|atoll-agents|nginx|nginx-rr|haproxy) -> sets PROXY_URL, PROXY_PIDS
 start_proxy() {
   local kind=$1 name=$2 capacity=$3; shift 3
   local port
   case $kind in
-    atoll) start_atoll "$name" "$capacity" "$@"; PROXY_PIDS=("${ATOLL_PIDS[@]}"); port=$ATOLL_PORT ;;
+    atoll | atoll-agents)
+      start_atoll "$name" "$capacity" "$([ "$kind" = atoll-agents ] && echo 1 || echo 0)" "$@"
+      PROXY_PIDS=("${ATOLL_PIDS[@]}"); port=$ATOLL_PORT ;;
     nginx | nginx-rr | nginx-stream | nginx-rr-stream)
       port=$(freeport)
       local balance=least_conn buffering=on
@@ -346,23 +356,26 @@ measure_set() { # measure_set PREFIX BACKEND-COUNT PORTS...  (single-backend set
   # every target in turn: noise on this shared machine lands on single runs, and the medians (and the per-round
   # differences to direct) do not follow it.
   local prefix=$1 n=$2; shift 2
-  local kind r targets=() proxies=(atoll nginx haproxy)
-  local -A url cpu jit
+  local kind r targets=() proxies=(atoll ${MEASURE_EXTRA:-} nginx haproxy)
+  local -A url cpu jit tok
   if [ "$n" = 1 ]; then targets+=(direct); url[direct]="http://127.0.0.1:$1"; cpu[direct]=""; fi
   for kind in "${proxies[@]}"; do
     start_proxy "$kind" "$prefix-$kind" 256 "$@"
     url[$kind]=$PROXY_URL; cpu[$kind]="${PROXY_PIDS[*]}"; targets+=("$kind")
-    jit[$kind]=; [ "$kind" = atoll ] && jit[$kind]=$ATOLL_JIT
+    jit[$kind]=; [[ $kind == atoll* ]] && jit[$kind]=$ATOLL_JIT
   done
-  for kind in "${targets[@]}"; do warm "${url[$kind]}"; done
+  # Each Atoll server has its own admin token; the others ignore the one they get (that of the last Atoll started).
+  for kind in "${targets[@]}"; do tok[$kind]=${ATOLL_TOKENS[${url[$kind]}]:-$TOKEN}; done
+  for kind in "${targets[@]}"; do TOKEN=${tok[$kind]} warm "${url[$kind]}"; done
   CPU_SIMS="${SIM_PIDS_NOW[*]}"
   for r in $(seq 1 "$ROUNDS"); do
     for kind in "${targets[@]}"; do
-      CPU_PROXY="${cpu[$kind]}" JIT_FILE="${jit[$kind]:-}" run_wrk "$prefix.$kind.r$r" "${url[$kind]}" "$DURATION"
+      TOKEN=${tok[$kind]} CPU_PROXY="${cpu[$kind]}" JIT_FILE="${jit[$kind]:-}" run_wrk "$prefix.$kind.r$r" "${url[$kind]}" "$DURATION"
     done
   done
   CPU_SIMS=""
   for kind in "${targets[@]}"; do summarize_rounds "$prefix.$kind" "$([ "$n" = 1 ] && echo "$prefix.direct")"; done
+  for kind in "${proxies[@]}"; do vs_nginx "$prefix.$kind" "$prefix.nginx"; done
   # shellcheck disable=SC2086 # pid lists
   for kind in "${proxies[@]}"; do stop ${cpu[$kind]}; done
 }
@@ -390,6 +403,16 @@ summarize_rounds() {
   fi
 }
 
+# vs_nginx KEY NGINX-KEY: KEY.vs_nginx_rounds lists each round's requests/s over that round's nginx run, and
+# KEY.vs_nginx is their median: a slow spell of the machine that hits one target's run skews one round's ratio, while
+# the medians of requests/s may come from different rounds and compare a slow spell of one with a quiet one of the other.
+vs_nginx() {
+  local key=$1 base=$2 r
+  R[$key.vs_nginx_rounds]=$(for r in $(seq 1 "$ROUNDS"); do
+    awk -v a="${R[$key.r$r.rps]}" -v b="${R[$base.r$r.rps]}" 'BEGIN { printf "%.3f\n", a / b }'; done | paste -sd' ')
+  R[$key.vs_nginx]=$(tr ' ' '\n' <<<"${R[$key.vs_nginx_rounds]}" | median)
+}
+
 log "1a. latency overhead: one sim with --ttft 50 (64 in flight, CPU not saturated)"
 start_sims 1 lat --ttft 50 "${SIM_FIXED[@]}"
 SIM_PIDS_NOW=("${SIM_PIDS[@]}")
@@ -412,14 +435,14 @@ all4=("${SIM_PORTS[@]}"); sat_pids=("${SIM_PIDS[@]}")
 SIM_PIDS_NOW=("${sat_pids[0]}")
 measure_set sat1 1 "${all4[0]}"
 SIM_PIDS_NOW=("${sat_pids[@]}")
-measure_set sat4 4 "${all4[@]}"
+MEASURE_EXTRA=atoll-agents measure_set sat4 4 "${all4[@]}"
 stop "${sat_pids[@]}"
 
 # ---------- 2. failover ----------
 log "2. failover: 4 fresh sims per proxy, ${FAILOVER_DURATION}s of load, one sim SIGKILLed at ${KILL_AT}s"
 for kind in atoll nginx haproxy; do
   start_sims 4 "fo-$kind" --ttft 20 --itl 0 --jitter 0 --prefill-per-token 0 --max-num-seqs 64 --default-max-tokens 16
-  start_proxy "$kind" "fo-$kind" 64 "${SIM_PORTS[@]}"
+  start_proxy "$([ "$kind" = atoll ] && echo atoll-agents || echo "$kind")" "fo-$kind" 64 "${SIM_PORTS[@]}"
   warm "$PROXY_URL"
   run_wrk "fo.$kind" "$PROXY_URL" "$FAILOVER_DURATION" "${SIM_PIDS[1]}" "$KILL_AT"
   if [ "$kind" = atoll ]; then
@@ -435,7 +458,7 @@ log "3. routing quality: shared prefixes, streaming, fresh sims per router"
 SIM_PREFIX=(--ttft 20 --itl 5 --jitter 0 --prefill-per-token 0.5 --prefix-cache-blocks 96 --max-num-seqs 16 --max-waiting 256)
 for kind in nginx-rr-stream nginx-stream atoll; do
   start_sims 4 "rt-$kind" "${SIM_PREFIX[@]}"
-  start_proxy "$kind" "rt-$kind" 16 "${SIM_PORTS[@]}"
+  start_proxy "$([ "$kind" = atoll ] && echo atoll-agents || echo "$kind")" "rt-$kind" 16 "${SIM_PORTS[@]}"
   out="$tmp/ttft-$kind.txt"
   timeout 150 python3 "$here/ttft.py" --url "$PROXY_URL" --token "${TOKEN:-none}" --model "$MODEL" --requests "$TTFT_REQUESTS" \
     --concurrency 16 --max-tokens 8 --warmup 40 --deadline 100 --label "$kind" >"$out" 2>"$out.err" || die "ttft.py $kind: $(tail -3 "$out.err")"
@@ -456,7 +479,9 @@ row() { # row KEY LABEL BACKENDS DIRECT-KEY
   local k=$1 over="—"
   [ -n "${4:-}" ] && [ "$4" != "$k" ] && over=$(awk -v d="${R[$k.over]}" 'BEGIN { printf "%+.2f", d }')
   [ "${4:-}" = "$k" ] && over="(baseline)"
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$k.rps]}")" "$(f "${R[$k.p50_ms]}")" "$(f "${R[$k.p99_ms]}")" \
+  local vs="—"
+  [ -n "${R[$k.vs_nginx]:-}" ] && [[ $k != *.nginx ]] && vs="$(f "${R[$k.vs_nginx]}") (${R[$k.vs_nginx_rounds]})"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$k.rps]}")" "$vs" "$(f "${R[$k.p50_ms]}")" "$(f "${R[$k.p99_ms]}")" \
     "${R[$k.p99_rounds]}" "$over" "$(( ${R[$k.status]} + ${R[$k.sock]} ))" "${R[$k.cpu_proxy]:-—}" "${R[$k.cpu_sims]:-—}"
 }
 verdict() { if [ "$1" = 1 ]; then echo "MET"; else echo "MISSED"; fi; }
@@ -473,7 +498,10 @@ table=$(
   echo
   echo "Every target of a group runs at once; each round measures them one after another. Requests/s, p50, p99 and CPU are"
   echo "medians over the rounds; \"p99 over direct\" is the median of the per-round differences (each round's target minus"
-  echo "that round's direct run). CPU columns: CPU time (user+system) per request of the proxy's processes and of the sims."
+  echo "that round's direct run), and \"÷ nginx\" the median of the per-round requests/s ratios to that round's nginx run."
+  echo "CPU columns: CPU time (user+system) per request of the proxy's processes and of the sims. Atoll gets the sims as static"
+  echo "endpoints (\`--endpoint\`), the list nginx and HAProxy get; the row \"from 4 agents\" has an \`atoll agent\` per sim instead"
+  echo "(the production path), whose CPU is counted as Atoll's, though in production agents run on the GPU nodes."
   jits=""
   for g in lat latp sat1 sat4; do
     if [ -n "${R[$g.atoll.r1.jit]:-}" ]; then
@@ -482,27 +510,28 @@ table=$(
   done
   echo "Methods Atoll's JIT compiled during its measured runs, per round (0 = fully warm):${jits%,}."
   echo
-  echo "| Target | Backends | Requests/s | p50 ms | p99 ms | p99 per round ms | p99 over direct ms | Errors | Proxy CPU ms/req | Sims CPU ms/req |"
-  echo "|---|---|---:|---:|---:|---|---:|---:|---:|---:|"
-  echo "| **1a. latency: sim --ttft 50 (64 in flight, CPU not saturated)** | | | | | | | | | |"
+  echo "| Target | Backends | Requests/s | ÷ nginx: median (per round) | p50 ms | p99 ms | p99 per round ms | p99 over direct ms | Errors | Proxy CPU ms/req | Sims CPU ms/req |"
+  echo "|---|---|---:|---|---:|---:|---|---:|---:|---:|---:|"
+  echo "| **1a. latency: sim --ttft 50 (64 in flight, CPU not saturated)** | | | | | | | | | | |"
   row lat.direct direct "1 sim" lat.direct
   row lat.atoll Atoll "1 sim" lat.direct
   row lat.nginx nginx "1 sim" lat.direct
   row lat.haproxy HAProxy "1 sim" lat.direct
   if [ "$PIN" = 1 ]; then
-    echo "| **1a′. latency, pinned: wrk and the sim on CPU 0, the proxy on CPU 1 (taskset)** | | | | | | | | | |"
+    echo "| **1a′. latency, pinned: wrk and the sim on CPU 0, the proxy on CPU 1 (taskset)** | | | | | | | | | | |"
     row latp.direct direct "1 sim" latp.direct
     row latp.atoll Atoll "1 sim" latp.direct
     row latp.nginx nginx "1 sim" latp.direct
     row latp.haproxy HAProxy "1 sim" latp.direct
   fi
-  echo "| **1b. saturation: sim --ttft $SAT_TTFT, one backend (CPU-bound)** | | | | | | | | | |"
+  echo "| **1b. saturation: sim --ttft $SAT_TTFT, one backend (CPU-bound)** | | | | | | | | | | |"
   row sat1.direct direct "1 sim" sat1.direct
   row sat1.atoll Atoll "1 sim" sat1.direct
   row sat1.nginx nginx "1 sim" sat1.direct
   row sat1.haproxy HAProxy "1 sim" sat1.direct
-  echo "| **1c. throughput: sim --ttft $SAT_TTFT, four backends (same 4 sims)** | | | | | | | | | |"
+  echo "| **1c. throughput: sim --ttft $SAT_TTFT, four backends (same 4 sims)** | | | | | | | | | | |"
   row sat4.atoll Atoll "4 sims"
+  row sat4.atoll-agents "Atoll, endpoints from 4 agents on this machine" "4 sims"
   row sat4.nginx "nginx least_conn" "4 sims"
   row sat4.haproxy "HAProxy leastconn" "4 sims"
   echo
@@ -535,8 +564,12 @@ table=$(
     echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1a′, unsaturated, proxy on its own core) | ${latp_over} ms | $(verdict "$(le "$latp_over" 1)") |"
   fi
   echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1b, CPU-saturated) | ${sat_over} ms | $(verdict "$(le "$sat_over" 1)") |"
-  echo "| Atoll throughput ≥ nginx (1b, one backend) | $(f "${R[sat1.atoll.rps]}") vs $(f "${R[sat1.nginx.rps]}") req/s | $(verdict "$(le "${R[sat1.nginx.rps]}" "${R[sat1.atoll.rps]}")") |"
-  echo "| Atoll throughput ≥ nginx (1c, four backends) | $(f "${R[sat4.atoll.rps]}") vs $(f "${R[sat4.nginx.rps]}") req/s | $(verdict "$(le "${R[sat4.nginx.rps]}" "${R[sat4.atoll.rps]}")") |"
+  for g in sat1 sat4; do
+    [ $g = sat1 ] && what="1b, one backend" || what="1c, four backends"
+    # requests/s of a run with failed requests (a refused token answers fast) would measure the failures
+    errors=$(( ${R[$g.atoll.status]} + ${R[$g.atoll.sock]} ))
+    echo "| Atoll throughput ≥ nginx ($what): median of per-round ratios | $(f "${R[$g.atoll.vs_nginx]}") (rounds ${R[$g.atoll.vs_nginx_rounds]}; medians $(f "${R[$g.atoll.rps]}") vs $(f "${R[$g.nginx.rps]}") req/s)$([ "$errors" = 0 ] || echo ", $errors failed requests") | $(if [ "$errors" = 0 ]; then verdict "$(le 1 "${R[$g.atoll.vs_nginx]}")"; else echo "INVALID: failed requests"; fi) |"
+  done
   echo "| Failover: zero failed requests through Atoll | $(( ${R[fo.atoll.status]} + ${R[fo.atoll.sock]} )) failed | $(verdict "$(le "$(( ${R[fo.atoll.status]} + ${R[fo.atoll.sock]} ))" 0)") |"
   echo "| Routing: mean TTFT Atoll / round robin ≤ 0.6 | ${ratio} | $(verdict "$(le "$ratio" 0.6)") |"
 )
