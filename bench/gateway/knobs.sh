@@ -9,7 +9,7 @@
 #   counted as the proxy's)
 #   e.g. bench/gateway/knobs.sh direct "one=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1" "two=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=2" nginx
 #        bench/gateway/knobs.sh direct "front=" "kestrel=ARGS=--http1-front false" nginx
-# Env: KNOBS_TTFT (sim ms, 50: section 1a's latency setting; 5 saturates the CPU as in 1b), KNOBS_ROUNDS (5),
+# Env: KNOBS_TTFT (sim ms, 50: section 1a's latency setting; 1 saturates the CPU as in 1b), KNOBS_ROUNDS (5),
 #   KNOBS_DURATION (s per run, 15), KNOBS_WARM (s per variant, 60, as back-to-back 2 s runs: see warm_churn in
 #   common.sh), KNOBS_CONNECTIONS (64), KNOBS_SIMS (sims behind every proxy, 1; direct needs 1).
 # Prints one line per run (with the proxy's CPU ms and context switches per request, the sim's CPU ms per request,
@@ -18,7 +18,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-[ $# -gt 0 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 TTFT=${KNOBS_TTFT:-50}; SIMS=${KNOBS_SIMS:-1}; ROUNDS=${KNOBS_ROUNDS:-5}; DURATION=${KNOBS_DURATION:-15}; WARM=${KNOBS_WARM:-60}; CONNS=${KNOBS_CONNECTIONS:-64}
 MODEL=bench-model
 # shellcheck source=common.sh
@@ -130,6 +130,9 @@ for v in names:
     line += f"  sim cpu {med('sim_cpu_ms_per_req'):.4f} ms/req"
     if mine[0]["jit_methods"] != "-":
         line += f"  jit {'/'.join(x['jit_methods'] for x in mine)} methods"
+    if "nginx" in names and v != "nginx":
+        ratios = [get(r, v, "rps") / get(r, "nginx", "rps") for r in rounds]
+        line += f"  rps / nginx {statistics.median(ratios):.3f} (rounds: {' '.join(f'{x:.3f}' for x in ratios)})"
     if "direct" in names and v != "direct":
         diffs = [get(r, v, "p99_ms") - get(r, "direct", "p99_ms") for r in rounds]
         line += f"  p99 over direct {statistics.median(diffs):+.2f} ms (rounds: {' '.join(f'{d:+.2f}' for d in diffs)})"

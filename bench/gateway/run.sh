@@ -356,7 +356,9 @@ measure_set() { # measure_set PREFIX BACKEND-COUNT PORTS...  (single-backend set
   # every target in turn: noise on this shared machine lands on single runs, and the medians (and the per-round
   # differences to direct) do not follow it.
   local prefix=$1 n=$2; shift 2
-  local kind r targets=() proxies=(atoll ${MEASURE_EXTRA:-} nginx haproxy)
+  local kind r targets=()
+  local -a proxies
+  read -r -a proxies <<<"${MEASURE_PROXIES:-atoll nginx haproxy}"
   local -A url cpu jit tok
   if [ "$n" = 1 ]; then targets+=(direct); url[direct]="http://127.0.0.1:$1"; cpu[direct]=""; fi
   for kind in "${proxies[@]}"; do
@@ -381,6 +383,7 @@ measure_set() { # measure_set PREFIX BACKEND-COUNT PORTS...  (single-backend set
 }
 
 f() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
+f3() { awk -v x="$1" 'BEGIN { printf "%.3f", x }'; }
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) printf "%.4f\n", a[(NR + 1) / 2]; else printf "%.4f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # summarize_rounds KEY [DIRECT-KEY]: KEY.FIELD = median of KEY.rN.FIELD over the rounds (errors and requests summed),
@@ -409,7 +412,7 @@ summarize_rounds() {
 vs_nginx() {
   local key=$1 base=$2 r
   R[$key.vs_nginx_rounds]=$(for r in $(seq 1 "$ROUNDS"); do
-    awk -v a="${R[$key.r$r.rps]}" -v b="${R[$base.r$r.rps]}" 'BEGIN { printf "%.3f\n", a / b }'; done | paste -sd' ')
+    awk -v a="${R[$key.r$r.rps]}" -v b="${R[$base.r$r.rps]}" 'BEGIN { printf "%.3f\n", (b > 0 ? a / b : 0) }'; done | paste -sd' ')
   R[$key.vs_nginx]=$(tr ' ' '\n' <<<"${R[$key.vs_nginx_rounds]}" | median)
 }
 
@@ -435,7 +438,10 @@ all4=("${SIM_PORTS[@]}"); sat_pids=("${SIM_PIDS[@]}")
 SIM_PIDS_NOW=("${sat_pids[0]}")
 measure_set sat1 1 "${all4[0]}"
 SIM_PIDS_NOW=("${sat_pids[@]}")
-MEASURE_EXTRA=atoll-agents measure_set sat4 4 "${all4[@]}"
+measure_set sat4 4 "${all4[@]}"
+# Atoll with an agent per sim, in rounds of its own with nginx: the agents' batch workers read a busy sim's
+# /metrics once a second whichever proxy keeps it busy, so they must not run during the other targets' runs.
+MEASURE_PROXIES="atoll-agents nginx" measure_set sat4a 4 "${all4[@]}"
 stop "${sat_pids[@]}"
 
 # ---------- 2. failover ----------
@@ -480,7 +486,7 @@ row() { # row KEY LABEL BACKENDS DIRECT-KEY
   [ -n "${4:-}" ] && [ "$4" != "$k" ] && over=$(awk -v d="${R[$k.over]}" 'BEGIN { printf "%+.2f", d }')
   [ "${4:-}" = "$k" ] && over="(baseline)"
   local vs="—"
-  [ -n "${R[$k.vs_nginx]:-}" ] && [[ $k != *.nginx ]] && vs="$(f "${R[$k.vs_nginx]}") (${R[$k.vs_nginx_rounds]})"
+  [ -n "${R[$k.vs_nginx]:-}" ] && [[ $k != *.nginx ]] && vs="$(f3 "${R[$k.vs_nginx]}") (${R[$k.vs_nginx_rounds]})"
   printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$k.rps]}")" "$vs" "$(f "${R[$k.p50_ms]}")" "$(f "${R[$k.p99_ms]}")" \
     "${R[$k.p99_rounds]}" "$over" "$(( ${R[$k.status]} + ${R[$k.sock]} ))" "${R[$k.cpu_proxy]:-—}" "${R[$k.cpu_sims]:-—}"
 }
@@ -501,11 +507,13 @@ table=$(
   echo "that round's direct run), and \"÷ nginx\" the median of the per-round requests/s ratios to that round's nginx run."
   echo "CPU columns: CPU time (user+system) per request of the proxy's processes and of the sims. Atoll gets the sims as static"
   echo "endpoints (\`--endpoint\`), the list nginx and HAProxy get; the row \"from 4 agents\" has an \`atoll agent\` per sim instead"
-  echo "(the production path), whose CPU is counted as Atoll's, though in production agents run on the GPU nodes."
+  echo "(the production path), whose CPU is counted as Atoll's, though in production agents run on the GPU nodes; it is measured"
+  echo "in rounds of its own with nginx (its nginx runs are not in the table), so its agents do not run during the other rows' runs."
   jits=""
-  for g in lat latp sat1 sat4; do
-    if [ -n "${R[$g.atoll.r1.jit]:-}" ]; then
-      jits+=" $g $(for r in $(seq 1 "$ROUNDS"); do printf '%s/' "${R[$g.atoll.r$r.jit]:-?}"; done | sed 's:/$::'),"
+  for g in lat.atoll latp.atoll sat1.atoll sat4.atoll sat4a.atoll-agents; do
+    if [ -n "${R[$g.r1.jit]:-}" ]; then
+      label=${g%.atoll}; label=${label/.atoll-agents/ (agents)}
+      jits+=" $label $(for r in $(seq 1 "$ROUNDS"); do printf '%s/' "${R[$g.r$r.jit]:-?}"; done | sed 's:/$::'),"
     fi
   done
   echo "Methods Atoll's JIT compiled during its measured runs, per round (0 = fully warm):${jits%,}."
@@ -531,7 +539,7 @@ table=$(
   row sat1.haproxy HAProxy "1 sim" sat1.direct
   echo "| **1c. throughput: sim --ttft $SAT_TTFT, four backends (same 4 sims)** | | | | | | | | | | |"
   row sat4.atoll Atoll "4 sims"
-  row sat4.atoll-agents "Atoll, endpoints from 4 agents on this machine" "4 sims"
+  row sat4a.atoll-agents "Atoll, endpoints from 4 agents on this machine (÷ nginx: rounds of its own)" "4 sims"
   row sat4.nginx "nginx least_conn" "4 sims"
   row sat4.haproxy "HAProxy leastconn" "4 sims"
   echo
@@ -567,8 +575,8 @@ table=$(
   for g in sat1 sat4; do
     [ $g = sat1 ] && what="1b, one backend" || what="1c, four backends"
     # requests/s of a run with failed requests (a refused token answers fast) would measure the failures
-    errors=$(( ${R[$g.atoll.status]} + ${R[$g.atoll.sock]} ))
-    echo "| Atoll throughput ≥ nginx ($what): median of per-round ratios | $(f "${R[$g.atoll.vs_nginx]}") (rounds ${R[$g.atoll.vs_nginx_rounds]}; medians $(f "${R[$g.atoll.rps]}") vs $(f "${R[$g.nginx.rps]}") req/s)$([ "$errors" = 0 ] || echo ", $errors failed requests") | $(if [ "$errors" = 0 ]; then verdict "$(le 1 "${R[$g.atoll.vs_nginx]}")"; else echo "INVALID: failed requests"; fi) |"
+    errors=$(( ${R[$g.atoll.status]} + ${R[$g.atoll.sock]} + ${R[$g.nginx.status]} + ${R[$g.nginx.sock]} ))
+    echo "| Atoll throughput ≥ nginx ($what): median of per-round ratios | $(f3 "${R[$g.atoll.vs_nginx]}") (rounds ${R[$g.atoll.vs_nginx_rounds]}; medians $(f "${R[$g.atoll.rps]}") vs $(f "${R[$g.nginx.rps]}") req/s)$([ "$errors" = 0 ] || echo ", $errors failed requests") | $(if [ "$errors" = 0 ]; then verdict "$(le 1 "${R[$g.atoll.vs_nginx]}")"; else echo "INVALID: failed requests"; fi) |"
   done
   echo "| Failover: zero failed requests through Atoll | $(( ${R[fo.atoll.status]} + ${R[fo.atoll.sock]} )) failed | $(verdict "$(le "$(( ${R[fo.atoll.status]} + ${R[fo.atoll.sock]} ))" 0)") |"
   echo "| Routing: mean TTFT Atoll / round robin ≤ 0.6 | ${ratio} | $(verdict "$(le "$ratio" 0.6)") |"
