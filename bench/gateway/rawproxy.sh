@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # What Kestrel costs the gateway: the same wrk load, in interleaved rounds, against one sim directly, through Atoll,
-# through rawproxy (bench/gateway/rawproxy: the least a .NET proxy does per forwarded request) in its three forms
-# (rawproxy: raw sockets, no Kestrel; conn: a Kestrel connection middleware; http: a Kestrel app) and through nginx.
+# through rawproxy (bench/gateway/rawproxy: the least a .NET proxy does per forwarded request) in its four forms
+# (rawproxy: raw sockets, no Kestrel; watch: raw sockets with a receive kept pending while a request is served, to
+# notice a client that leaves; conn: a Kestrel connection middleware; http: a Kestrel app) and through nginx.
 # Prints requests/s, p50, p99 and the proxy's CPU time per request for every run.
 #   bench/gateway/rawproxy.sh
 # Env: RAW_TTFT (sim ms, 5: CPU-saturated as section 1b; 50 is section 1a's latency setting), RAW_ROUNDS (3),
-#   RAW_DURATION (s per run, 10), RAW_WARM (s per target, 20), RAW_TARGETS (default "direct atoll rawproxy conn http nginx").
+#   RAW_DURATION (s per run, 10), RAW_WARM (s per target, 60, as back-to-back 2 s runs: see warm_churn in common.sh),
+#   RAW_TARGETS (default "direct atoll rawproxy watch conn http nginx").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-TTFT=${RAW_TTFT:-5}; ROUNDS=${RAW_ROUNDS:-3}; DURATION=${RAW_DURATION:-10}; WARM=${RAW_WARM:-20}
+TTFT=${RAW_TTFT:-5}; ROUNDS=${RAW_ROUNDS:-3}; DURATION=${RAW_DURATION:-10}; WARM=${RAW_WARM:-60}
 # shellcheck source=common.sh
 . "$here/common.sh"
 debian_packages wrk nginx
@@ -29,6 +31,9 @@ until_ok curl -fsS "http://127.0.0.1:$sim_port/health"
 atoll_pid=$!; pids+=($atoll_pid)
 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$tmp/rawproxy/rawproxy" "$raw_port" "$sim_port" >"$tmp/rawproxy.log" 2>&1 &
 raw_pid=$!; pids+=($raw_pid)
+watch_port=$(freeport)
+RAW_MODE=watch DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$tmp/rawproxy/rawproxy" "$watch_port" "$sim_port" >"$tmp/watch.log" 2>&1 &
+watch_pid=$!; pids+=($watch_pid)
 conn_port=$(freeport); http_port=$(freeport)
 RAW_MODE=conn DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$tmp/rawproxy/rawproxy" "$conn_port" "$sim_port" >"$tmp/conn.log" 2>&1 &
 conn_pid=$!; pids+=($conn_pid)
@@ -47,12 +52,13 @@ url[atoll]=http://127.0.0.1:$atoll_port; auth[atoll]=$token; procs[atoll]=$atoll
 url[rawproxy]=http://127.0.0.1:$raw_port; auth[rawproxy]=none; procs[rawproxy]=$raw_pid
 url[nginx]=http://127.0.0.1:$nginx_port; auth[nginx]=none
 procs[nginx]=$nginx_pid
+url[watch]=http://127.0.0.1:$watch_port; auth[watch]=none; procs[watch]=$watch_pid
 url[conn]=http://127.0.0.1:$conn_port; auth[conn]=none; procs[conn]=$conn_pid
 url[http]=http://127.0.0.1:$http_port; auth[http]=none; procs[http]=$http_pid
-targets=(${RAW_TARGETS:-direct atoll rawproxy conn http nginx})
+targets=(${RAW_TARGETS:-direct atoll rawproxy watch conn http nginx})
 run() { BENCH_AUTH=${auth[$1]} BENCH_MODEL=bench-model wrk -t2 -c64 -d"$2s" --timeout 10s --latency -s "$here/chat.lua" "${url[$1]}/v1/chat/completions"; }
-for k in "${targets[@]}"; do run "$k" "$WARM" >/dev/null 2>&1 || true; done
-echo "sim --ttft $TTFT, wrk -t2 -c64, $ROUNDS rounds of ${DURATION}s after ${WARM}s of warm-up each"
+for k in "${targets[@]}"; do warm_churn "$WARM" run "$k"; done
+echo "sim --ttft $TTFT, wrk -t2 -c64, $ROUNDS rounds of ${DURATION}s after ${WARM}s of warm-up each (runs of ${WARM_PIECE:-2}s)"
 for r in $(seq "$ROUNDS"); do
   for k in "${targets[@]}"; do
     t0=0; [ -n "${procs[$k]}" ] && t0=$(ticks "${procs[$k]}")

@@ -14,7 +14,9 @@ using Microsoft.Extensions.Logging;
 // the model read from the JSON body (as the gateway does), no auth, picking, retries or metrics. Run it with
 // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (continuations on the event threads, as the gateway's InlineIo).
 //   rawproxy LISTEN-PORT UPSTREAM-PORT        (both on 127.0.0.1; bench/gateway/rawproxy.sh runs it)
-// RAW_MODE: raw (default) serves clients on raw sockets, no Kestrel; conn serves them as a Kestrel connection
+// RAW_MODE: raw (default) serves clients on raw sockets, no Kestrel; watch is raw plus a receive kept pending on the
+// client socket while a request is served (how a proxy notices a client that leaves, to cancel its upstream request:
+// Atoll must, raw does not), whose bytes start the next request; conn serves them as a Kestrel connection
 // middleware on Kestrel's transport pipes (as Atoll's Http1Front does); http is a Kestrel app (app.Run) with
 // Kestrel's HTTP/1.1 parsing and HttpContext.
 if (args.Length != 2)
@@ -25,7 +27,7 @@ if (args.Length != 2)
 var mode = Environment.GetEnvironmentVariable("RAW_MODE") ?? "raw";
 var listenPort = int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture);
 var up = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
-if (mode != "raw")
+if (mode is not ("raw" or "watch"))
 {
     var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
     builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
@@ -49,7 +51,7 @@ while (true)
 {
     var client = await listener.AcceptAsync();
     client.NoDelay = true;
-    _ = Task.Run(() => Serve(client, up));
+    _ = Task.Run(() => Serve(client, up, watch: mode == "watch"));
 }
 
 static int IndexOfHeadEnd(ReadOnlySpan<byte> s) => s.IndexOf("\r\n\r\n"u8);
@@ -65,13 +67,16 @@ static int ContentLength(ReadOnlySpan<byte> head)
     return int.Parse(Encoding.ASCII.GetString(v), System.Globalization.CultureInfo.InvariantCulture);
 }
 
-static async Task Serve(Socket client, IPEndPoint up)
+static async Task Serve(Socket client, IPEndPoint up, bool watch)
 {
     var upstream = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
     await upstream.ConnectAsync(up);
     var cbuf = new byte[16384]; var clen = 0;
     var ubuf = new byte[16384]; var ulen = 0;
     var outb = new byte[16384];
+    var pending = default(ValueTask<int>);
+    var watching = false;
+    using var gone = new CancellationTokenSource(); // a real proxy cancels the upstream request with this
     try
     {
         while (true)
@@ -80,7 +85,16 @@ static async Task Serve(Socket client, IPEndPoint up)
             int headEnd;
             while ((headEnd = IndexOfHeadEnd(cbuf.AsSpan(0, clen))) < 0)
             {
-                var n = await client.ReceiveAsync(cbuf.AsMemory(clen), SocketFlags.None);
+                int n;
+                if (watching)
+                {
+                    n = await pending; // the watch's bytes start the next request
+                    watching = false;
+                }
+                else
+                {
+                    n = await client.ReceiveAsync(cbuf.AsMemory(clen), SocketFlags.None);
+                }
                 if (n == 0) return;
                 clen += n;
             }
@@ -110,10 +124,15 @@ static async Task Serve(Socket client, IPEndPoint up)
             o += Encoding.ASCII.GetBytes(blen.ToString(System.Globalization.CultureInfo.InvariantCulture), outb.AsSpan(o));
             "\r\n\r\n"u8.CopyTo(outb.AsSpan(o)); o += 4;
             cbuf.AsSpan(bodyStart, blen).CopyTo(outb.AsSpan(o)); o += blen;
-            await upstream.SendAsync(outb.AsMemory(0, o), SocketFlags.None);
             // consume request from client buffer
             var used = bodyStart + blen;
             Buffer.BlockCopy(cbuf, used, cbuf, 0, clen - used); clen -= used;
+            if (watch && IndexOfHeadEnd(cbuf.AsSpan(0, clen)) < 0)
+            {
+                pending = Watch(client, cbuf, clen, gone);
+                watching = true;
+            }
+            await upstream.SendAsync(outb.AsMemory(0, o), SocketFlags.None);
             // response
             int uhe;
             while ((uhe = IndexOfHeadEnd(ubuf.AsSpan(0, ulen))) < 0)
@@ -141,6 +160,23 @@ static async Task Serve(Socket client, IPEndPoint up)
     }
     catch (Exception e) when (e is SocketException or IOException) { }
     finally { client.Dispose(); upstream.Dispose(); }
+}
+
+// The receive kept pending while a request is served: 0 bytes (or an error) means the client left.
+[System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+static async ValueTask<int> Watch(Socket client, byte[] buf, int at, CancellationTokenSource gone)
+{
+    try
+    {
+        var n = await client.ReceiveAsync(buf.AsMemory(at), SocketFlags.None);
+        if (n == 0) gone.Cancel();
+        return n;
+    }
+    catch (SocketException)
+    {
+        gone.Cancel();
+        return 0;
+    }
 }
 
 static string? Model(ReadOnlySpan<byte> body)
