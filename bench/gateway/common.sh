@@ -106,3 +106,29 @@ warm_churn() {
 # jit_count FILE: methods the JIT has compiled so far in a .NET process started with DOTNET_JitStdOutFile=FILE and
 # DOTNET_JitDisasmSummary=1 (one line per compiled method); 0 when there is no such file
 jit_count() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+
+# atoll_ready URL TOKEN MODEL COUNT: the Atoll server at URL answers a chat for MODEL and its probes found COUNT
+# endpoints healthy (the gateway's series exist after its first request, hence the chat first)
+atoll_ready() {
+  curl -fsS -o /dev/null -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$3\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":4}" "$1/v1/chat/completions" &&
+    [ "$(curl -fsS "$1/metrics" | grep -c '^atoll_gateway_endpoint_up{.*} 1$')" -ge "$4" ]
+}
+
+# start_agents URL TOKEN MODEL STATE PORT... -- ATOLL...: one `atoll agent` per sim port (nodes node1, node2, ...,
+# state in STATE-agentN, logs in STATE-agentN.log) joined to the Atoll server at URL with a join token made with its
+# admin TOKEN; ATOLL... runs atoll (e.g. `taskset -c 1 /path/atoll`). Their pids in AGENT_PIDS.
+start_agents() {
+  local url=$1 token=$2 model=$3 state=$4 ports=() p i=0 join
+  shift 4
+  while [ "$1" != -- ]; do ports+=("$1"); shift; done
+  shift
+  join=$(ATOLL_SERVER=$url ATOLL_TOKEN=$token "$@" tokens create --uses "${#ports[@]}" --ttl 1h -q)
+  AGENT_PIDS=()
+  for p in "${ports[@]}"; do
+    i=$((i + 1))
+    "$@" agent --server "$url" --join-token "$join" --name "node$i" --gpus 0 --model "$model=http://127.0.0.1:$p" \
+      --state "$state-agent$i" >"$state-agent$i.log" 2>&1 &
+    AGENT_PIDS+=($!)
+  done
+}

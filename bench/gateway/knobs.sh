@@ -40,14 +40,6 @@ for port in "${sim_ports[@]}"; do until_ok curl -fsS "http://127.0.0.1:$port/hea
 sim_port=${sim_ports[0]}
 endpoints=(); for port in "${sim_ports[@]}"; do endpoints+=(--endpoint "$MODEL=http://127.0.0.1:$port"); done
 
-# endpoints_up NAME: the Atoll variant answers a chat and its probes found every sim healthy (the gateway's series
-# exist after its first request, hence the chat first)
-endpoints_up() {
-  curl -fsS -o /dev/null -H "Authorization: Bearer ${token[$1]}" -H 'Content-Type: application/json' \
-    -d "{\"model\":\"$MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" "${url[$1]}/v1/chat/completions" &&
-    [ "$(curl -fsS "${url[$1]}/metrics" | grep -c '^atoll_gateway_endpoint_up{.*} 1$')" -ge "$SIMS" ]
-}
-
 declare -A url token proc jit
 names=()
 for v in "$@"; do
@@ -80,16 +72,10 @@ for v in "$@"; do
       token[$name]=$(cat "$tmp/$name/admin.token"); url[$name]=http://127.0.0.1:$port
       if [ "$agents" = 1 ]; then
         # each sim reported by an `atoll agent` of its own, as run.sh's Atoll does; their CPU counts as the proxy's
-        join=$(ATOLL_SERVER=${url[$name]} ATOLL_TOKEN=${token[$name]} "$exe" tokens create --uses "$SIMS" --ttl 1h -q)
-        i=0
-        for p in "${sim_ports[@]}"; do
-          i=$((i + 1))
-          "$exe" agent --server "${url[$name]}" --join-token "$join" --name "node$i" --gpus 0 --model "$MODEL=http://127.0.0.1:$p" \
-            --state "$tmp/$name-agent$i" >"$tmp/$name-agent$i.log" 2>&1 &
-          pids+=($!); proc[$name]+=" $!"
-        done
+        start_agents "${url[$name]}" "${token[$name]}" "$MODEL" "$tmp/$name" "${sim_ports[@]}" -- "$exe"
+        pids+=("${AGENT_PIDS[@]}"); proc[$name]+=" ${AGENT_PIDS[*]}"
       fi
-      until_ok endpoints_up "$name" ;;
+      until_ok atoll_ready "${url[$name]}" "${token[$name]}" "$MODEL" "$SIMS" ;;
     *) echo "knobs.sh: unknown variant '$v' (direct, nginx or NAME=ENV)" >&2; exit 2 ;;
   esac
 done

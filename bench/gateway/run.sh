@@ -155,21 +155,14 @@ start_sims() {
   for port in "${SIM_PORTS[@]}"; do wait_until 30 "sim :$port" curl -fsS "http://127.0.0.1:$port/health"; done
 }
 
-atoll_ready() { # atoll_ready PORT COUNT: answers a chat and probes found every endpoint healthy
-  # (the gateway's series exist after its first request, hence the chat first)
-  post_ok "http://127.0.0.1:$1" && [ "$(curl -fsS "http://127.0.0.1:$1/metrics" | grep -c '^atoll_gateway_endpoint_up{.*} 1$')" -ge "$2" ]
-}
-
-# start_atoll NAME CAPACITY AGENTS PORTS... -> sets ATOLL_PORT, ATOLL_PIDS (server and agents), TOKEN (also kept in
-# ATOLL_TOKENS by URL, for groups with more than one Atoll)
-declare -A ATOLL_TOKENS
+# start_atoll NAME CAPACITY AGENTS PORTS... -> sets ATOLL_PORT, ATOLL_PIDS (server and agents), TOKEN
 # AGENTS=0: the sims as static endpoints (`--endpoint MODEL=URL` once per sim), the same list nginx and HAProxy get.
 # AGENTS=1: each sim reported by an `atoll agent` of its own (one node each), the production path, with node
 # readiness and the agents' batch workers; the agents run on this machine, so their CPU counts as Atoll's, though in
 # production they run on the GPU nodes.
 start_atoll() {
   local name=$1 capacity=$2 agents=$3; shift 3
-  local dir="$tmp/atoll-$name" p i=0 static=()
+  local dir="$tmp/atoll-$name" p static=()
   [ "$agents" = 1 ] || for p in "$@"; do static+=(--endpoint "$MODEL=http://127.0.0.1:$p"); done
   ATOLL_PORT=$(freeport)
   # One line per JIT-compiled method in $dir.jit: run_wrk counts those of each measured run.
@@ -179,19 +172,12 @@ start_atoll() {
   ATOLL_PIDS=($!); pids+=($!)
   wait_until 60 "atoll server ($name) token" test -s "$dir/admin.token"
   TOKEN=$(cat "$dir/admin.token")
-  ATOLL_TOKENS[http://127.0.0.1:$ATOLL_PORT]=$TOKEN
   wait_until 30 "atoll server ($name)" curl -fsS "http://127.0.0.1:$ATOLL_PORT/healthz"
   if [ "$agents" = 1 ]; then
-    local join
-    join=$(ATOLL_SERVER="http://127.0.0.1:$ATOLL_PORT" ATOLL_TOKEN=$TOKEN "$ATOLL" tokens create --uses "$#" --ttl 1h -q)
-    for p in "$@"; do
-      i=$((i + 1))
-      "${PIN_PROXY[@]}" "$ATOLL" agent --server "http://127.0.0.1:$ATOLL_PORT" --join-token "$join" --name "node$i" --gpus 0 \
-        --model "$MODEL=http://127.0.0.1:$p" --state "$dir-agent$i" >"$dir-agent$i.log" 2>&1 &
-      ATOLL_PIDS+=($!); pids+=($!)
-    done
+    start_agents "http://127.0.0.1:$ATOLL_PORT" "$TOKEN" "$MODEL" "$dir" "$@" -- "${PIN_PROXY[@]}" "$ATOLL"
+    ATOLL_PIDS+=("${AGENT_PIDS[@]}"); pids+=("${AGENT_PIDS[@]}")
   fi
-  wait_until 60 "atoll server ($name)" atoll_ready "$ATOLL_PORT" "$#"
+  wait_until 60 "atoll server ($name)" atoll_ready "http://127.0.0.1:$ATOLL_PORT" "$TOKEN" "$MODEL" "$#"
 }
 
 nginx_conf() { # nginx_conf FILE LISTEN-PORT BALANCE(least_conn|rr) BUFFERING(on|off) PORTS...
@@ -360,14 +346,13 @@ measure_set() { # measure_set PREFIX BACKEND-COUNT PORTS...  (single-backend set
   local -a proxies
   read -r -a proxies <<<"${MEASURE_PROXIES:-atoll nginx haproxy}"
   local -A url cpu jit tok
-  if [ "$n" = 1 ]; then targets+=(direct); url[direct]="http://127.0.0.1:$1"; cpu[direct]=""; fi
+  if [ "$n" = 1 ]; then targets+=(direct); url[direct]="http://127.0.0.1:$1"; cpu[direct]=""; tok[direct]=$TOKEN; fi
   for kind in "${proxies[@]}"; do
     start_proxy "$kind" "$prefix-$kind" 256 "$@"
-    url[$kind]=$PROXY_URL; cpu[$kind]="${PROXY_PIDS[*]}"; targets+=("$kind")
+    # TOKEN is now the admin token of the last Atoll started: this one's, if it is an Atoll (the others ignore it)
+    url[$kind]=$PROXY_URL; cpu[$kind]="${PROXY_PIDS[*]}"; tok[$kind]=$TOKEN; targets+=("$kind")
     jit[$kind]=; [[ $kind == atoll* ]] && jit[$kind]=$ATOLL_JIT
   done
-  # Each Atoll server has its own admin token; the others ignore the one they get (that of the last Atoll started).
-  for kind in "${targets[@]}"; do tok[$kind]=${ATOLL_TOKENS[${url[$kind]}]:-$TOKEN}; done
   for kind in "${targets[@]}"; do TOKEN=${tok[$kind]} warm "${url[$kind]}"; done
   CPU_SIMS="${SIM_PIDS_NOW[*]}"
   for r in $(seq 1 "$ROUNDS"); do
