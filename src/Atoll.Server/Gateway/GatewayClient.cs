@@ -16,6 +16,15 @@ internal abstract class GatewayClient
     /// <summary>Cancelled when the client is gone: disconnected, or an answer could not be sent.</summary>
     public abstract CancellationToken Aborted { get; }
 
+    /// <summary>
+    /// The cancellation of one upstream attempt: cancelled when the client goes away or after
+    /// <paramref name="timeout"/>. Hand it back with <see cref="EndAttempt"/>.
+    /// </summary>
+    public virtual AttemptCancellation BeginAttempt(TimeSpan timeout) => AttemptCancellation.Rent(timeout, Aborted);
+
+    /// <summary>Ends an attempt <see cref="BeginAttempt"/> started.</summary>
+    public virtual void EndAttempt(AttemptCancellation attempt) => attempt.Return();
+
     /// <summary>Answers with an error in OpenAI's shape (<see cref="OpenAiErrors"/>).</summary>
     public ValueTask WriteErrorAsync(int status, string message, string type, string? code = null, string? param = null, TimeSpan? retryAfter = null) =>
         WriteErrorJsonAsync(status, OpenAiErrors.Body(message, type, code, param),

@@ -67,20 +67,42 @@ internal sealed class Http1Connection : IDisposable
     /// <summary>Whether the whole body has been handed out.</summary>
     public bool BodyDone => framing == Framing.None;
 
+    /// <summary>
+    /// The whole body when it is already in the buffer (the usual small answer arrives with its head), without a
+    /// read: true and the body (the connection's own memory, as <see cref="ReadAsync"/> hands out), or false.
+    /// </summary>
+    public bool TryTakeWhole(out ReadOnlyMemory<byte> body)
+    {
+        if (framing == Framing.None)
+        {
+            body = ReadOnlyMemory<byte>.Empty;
+            return true;
+        }
+        if (framing == Framing.Length && end - start >= remaining)
+        {
+            body = Take();
+            framing = Framing.None;
+            return true;
+        }
+        body = default;
+        return false;
+    }
+
     /// <summary>Whether the answer is a server-sent event stream.</summary>
     public bool IsEventStream => ContentType is { } type && type.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Writes the request: <paramref name="head"/> ends in "Content-Length: ", so the length, an Accept header for
-    /// streams and the blank line follow it.
+    /// streams and the blank line follow it. Not an async method for the usual request whose one write completes at
+    /// once (the socket's buffer took it).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask SendAsync(byte[] head, ReadOnlyMemory<byte> body, bool eventStream, CancellationToken ct)
+    public ValueTask SendAsync(byte[] head, ReadOnlyMemory<byte> body, bool eventStream, CancellationToken ct)
     {
         receivedAny = false;
         var headLength = head.Length + 20 + EventStreamAccept.Length + 4;
         var together = headLength + body.Length <= BufferSize;
         var rented = ArrayPool<byte>.Shared.Rent(together ? headLength + body.Length : headLength);
+        ValueTask write;
         try
         {
             var at = head.Length;
@@ -99,8 +121,29 @@ internal sealed class Http1Connection : IDisposable
                 body.Span.CopyTo(rented.AsSpan(at));
                 at += body.Length;
             }
-            await stream.WriteAsync(rented.AsMemory(0, at), ct).ConfigureAwait(false);
-            if (!together)
+            write = stream.WriteAsync(rented.AsMemory(0, at), ct);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+            throw;
+        }
+        if (together && write.IsCompletedSuccessfully)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+            return ValueTask.CompletedTask;
+        }
+        return SendRestAsync(write, rented, together ? ReadOnlyMemory<byte>.Empty : body, ct);
+    }
+
+    /// <summary>Waits for the head's write, then writes <paramref name="body"/> if it is not empty.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendRestAsync(ValueTask write, byte[] rented, ReadOnlyMemory<byte> body, CancellationToken ct)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+            if (!body.IsEmpty)
             {
                 await stream.WriteAsync(body, ct).ConfigureAwait(false);
             }

@@ -13,7 +13,6 @@ namespace Atoll.Server.Gateway;
 internal sealed class Http1FrontClient : GatewayClient, IDisposable
 {
     private static readonly ConcurrentDictionary<int, byte[]> StatusLines = new();
-    private static readonly byte[][] KeptHeaderPrefixes = [.. Http1AnswerHead.KeptHeaders.Select(h => Encoding.ASCII.GetBytes(h + ": "))];
     private static DateLine date = new(0, []);
 
     private readonly ConnectionContext connection;
@@ -21,6 +20,10 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
     private readonly PipeWriter output;
     private readonly CancellationTokenSource gone = new();
     private readonly CancellationTokenRegistration closed;
+    private readonly HeaderLine contentType = new("Content-Type");
+    private readonly HeaderLine endpoint = new("x-atoll-endpoint");
+    private readonly HeaderLine[] kept = [.. Http1AnswerHead.KeptHeaders.Select(name => new HeaderLine(name))];
+    private AttemptCancellation? attempt;
     private string authorization = "";
     private bool keepAlive;
     private bool started;
@@ -39,6 +42,25 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
 
     public bool KeepAlive => keepAlive;
 
+    /// <summary>
+    /// The connection's own attempt source, linked to it once and reused from request to request (one at a time on
+    /// a connection); a new one after an attempt that was cancelled.
+    /// </summary>
+    public override AttemptCancellation BeginAttempt(TimeSpan timeout)
+    {
+        var source = attempt ??= AttemptCancellation.Linked(gone.Token);
+        source.CancelAfter(timeout);
+        return source;
+    }
+
+    public override void EndAttempt(AttemptCancellation source)
+    {
+        if (!source.TryEnd() && ReferenceEquals(source, attempt))
+        {
+            attempt = null;
+        }
+    }
+
     public void Begin(string authorization, bool keepAlive)
     {
         this.authorization = authorization;
@@ -48,15 +70,14 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
 
     protected override ValueTask WriteErrorJsonAsync(int status, string json, int? retryAfterSeconds)
     {
-        WriteHead(status, "application/json", null, null, Encoding.UTF8.GetByteCount(json), retryAfterSeconds);
-        Put(json, Encoding.UTF8);
+        var body = Encoding.UTF8.GetBytes(json);
+        WriteHead(status, "application/json", null, null, body.Length, retryAfterSeconds, body);
         return FlushAsync();
     }
 
     public override ValueTask WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body)
     {
-        WriteHead(answer.Status, answer.ContentType, answer, endpoint, body.Length);
-        output.Write(body.Span);
+        WriteHead(answer.Status, answer.ContentType, answer, endpoint, body.Length, body: body.Span);
         return FlushAsync();
     }
 
@@ -115,6 +136,7 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
     public void Dispose()
     {
         closed.Dispose();
+        attempt?.Unlink();
         gone.Dispose();
     }
 
@@ -129,81 +151,121 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
         }
     }
 
-    /// <summary>Status line and headers; a null <paramref name="length"/> means a chunked stream.</summary>
-    private void WriteHead(int status, string? contentType, Http1Connection? answer, string? endpoint, long? length, int? retryAfterSeconds = null)
+    /// <summary>
+    /// Status line and headers, then <paramref name="body"/> when given; a null <paramref name="length"/> means a
+    /// chunked stream. Written into one span of the output and advanced once: a write per header cost more than the
+    /// bytes. Header lines of values that repeat from answer to answer (Content-Type, the endpoint, the instance) are
+    /// encoded once per connection (<see cref="HeaderLine"/>).
+    /// </summary>
+    private void WriteHead(int status, string? contentType, Http1Connection? answer, string? endpoint, long? length, int? retryAfterSeconds = null,
+        ReadOnlySpan<byte> body = default)
     {
         started = true;
-        output.Write(StatusLines.GetOrAdd(status, static s => Encoding.ASCII.GetBytes($"HTTP/1.1 {s} {ReasonPhrases.GetReasonPhrase(s)}\r\n")));
-        output.Write(DateLine.Now());
-        if (contentType is not null)
+        var statusLine = StatusLines.GetOrAdd(status, static s => Encoding.ASCII.GetBytes($"HTTP/1.1 {s} {ReasonPhrases.GetReasonPhrase(s)}\r\n"));
+        var dateLine = DateLine.Now();
+        var typeLine = contentType is null ? [] : this.contentType.For(contentType);
+        var endpointLine = endpoint is null ? [] : this.endpoint.For(endpoint);
+        // A large body goes after the head in writes of the pipe's own block size, not into one span of its size.
+        var rest = body.Length > MaxBodyInHead ? body : default;
+        body = rest.IsEmpty ? body : default;
+        var size = statusLine.Length + dateLine.Length + typeLine.Length + endpointLine.Length + MaxFixedHeadBytes + body.Length;
+        var kept = answer?.Kept;
+        if (kept is not null)
         {
-            output.Write("Content-Type: "u8);
-            Put(Safe(contentType), Encoding.Latin1);
-            output.Write("\r\n"u8);
-        }
-        if (answer is not null)
-        {
-            var kept = answer.Kept;
             for (var i = 0; i < kept.Length; i++)
             {
                 if (kept[i] is { } value)
                 {
-                    output.Write(KeptHeaderPrefixes[i]);
-                    Put(Safe(value), Encoding.Latin1);
-                    output.Write("\r\n"u8);
+                    size += this.kept[i].For(value).Length;
                 }
             }
         }
-        if (endpoint is not null)
+        var span = output.GetSpan(size);
+        var at = Add(span, 0, statusLine);
+        at = Add(span, at, dateLine);
+        at = Add(span, at, typeLine);
+        if (kept is not null)
         {
-            output.Write("x-atoll-endpoint: "u8);
-            Put(Safe(endpoint), Encoding.Latin1);
-            output.Write("\r\n"u8);
+            for (var i = 0; i < kept.Length; i++)
+            {
+                if (kept[i] is { } value)
+                {
+                    at = Add(span, at, this.kept[i].For(value));
+                }
+            }
         }
+        at = Add(span, at, endpointLine);
         if (retryAfterSeconds is { } seconds)
         {
-            output.Write("Retry-After: "u8);
-            PutNumber(seconds);
-            output.Write("\r\n"u8);
+            at = Add(span, at, "Retry-After: "u8);
+            Utf8Formatter.TryFormat(seconds, span[at..], out var n);
+            at = Add(span, at + n, "\r\n"u8);
         }
-        if (length is { } n)
+        if (length is { } bodyLength)
         {
-            output.Write("Content-Length: "u8);
-            PutNumber(n);
-            output.Write("\r\n"u8);
+            at = Add(span, at, "Content-Length: "u8);
+            Utf8Formatter.TryFormat(bodyLength, span[at..], out var n);
+            at = Add(span, at + n, "\r\n"u8);
         }
         else
         {
-            output.Write("Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"u8);
+            at = Add(span, at, "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"u8);
         }
         keepAlive &= !deadlines.CloseRequested;
         if (!keepAlive)
         {
-            output.Write("Connection: close\r\n"u8);
+            at = Add(span, at, "Connection: close\r\n"u8);
         }
-        output.Write("\r\n"u8);
+        at = Add(span, at, "\r\n"u8);
+        at = Add(span, at, body);
+        output.Advance(at);
+        if (!rest.IsEmpty)
+        {
+            output.Write(rest);
+        }
     }
 
-    private void Put(string text, Encoding encoding)
+    /// <summary>Bodies up to this size are written with the head, into the same span.</summary>
+    private const int MaxBodyInHead = 2048;
+
+    /// <summary>Bytes of the head besides the lines <see cref="WriteHead"/> sizes one by one: Retry-After, framing, Connection, the blank line.</summary>
+    private const int MaxFixedHeadBytes = 160;
+
+    private static int Add(Span<byte> span, int at, ReadOnlySpan<byte> bytes)
     {
-        var span = output.GetSpan(encoding.GetMaxByteCount(text.Length));
-        output.Advance(encoding.GetBytes(text, span));
+        bytes.CopyTo(span[at..]);
+        return at + bytes.Length;
     }
 
-    private void PutNumber(long number)
+    /// <summary>
+    /// Flushes the output; throws <see cref="OperationCanceledException"/> when the client is gone. Not an async
+    /// method for the usual flush that completes at once (the bytes went to the socket or its buffer).
+    /// </summary>
+    private ValueTask FlushAsync()
     {
-        var span = output.GetSpan(20);
-        Utf8Formatter.TryFormat(number, span, out var n);
-        output.Advance(n);
+        ValueTask<FlushResult> flushing;
+        try
+        {
+            flushing = output.FlushAsync(gone.Token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return ValueTask.FromException(ClientGone());
+        }
+        if (!flushing.IsCompletedSuccessfully)
+        {
+            return FlushLaterAsync(flushing);
+        }
+        var result = flushing.Result;
+        return result.IsCompleted || result.IsCanceled ? ValueTask.FromException(ClientGone()) : ValueTask.CompletedTask;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask FlushAsync()
+    private async ValueTask FlushLaterAsync(ValueTask<FlushResult> flushing)
     {
         FlushResult result;
         try
         {
-            var flushing = output.FlushAsync(gone.Token);
             if (!flushing.IsCompleted)
             {
                 deadlines.WriteWaiting(); // the client is not taking the bytes as fast as they come
@@ -220,9 +282,14 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
         }
         if (result.IsCompleted || result.IsCanceled)
         {
-            Gone();
-            throw new OperationCanceledException("The client is gone.", gone.Token);
+            throw ClientGone();
         }
+    }
+
+    private OperationCanceledException ClientGone()
+    {
+        Gone();
+        return new OperationCanceledException("The client is gone.", gone.Token);
     }
 
     /// <summary>Header value characters a response may carry; anything else (CR, LF, other controls) is replaced.</summary>
@@ -242,6 +309,26 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
             }
         }
         return value;
+    }
+
+    /// <summary>
+    /// One header's line ("Name: value\r\n") for the last value it had on this connection: the same value (the same
+    /// string, as the answer heads and endpoints keep theirs) is not encoded again. Unsafe characters become "?".
+    /// </summary>
+    private sealed class HeaderLine(string name)
+    {
+        private string? value;
+        private byte[] line = [];
+
+        public byte[] For(string current)
+        {
+            if (!ReferenceEquals(current, value))
+            {
+                line = Encoding.Latin1.GetBytes($"{name}: {Safe(current)}\r\n");
+                value = current;
+            }
+            return line;
+        }
     }
 
     /// <summary>The Date header line, made once a second.</summary>

@@ -39,12 +39,36 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
     /// </summary>
     public static HeadVerdict Parse(ReadOnlySequence<byte> input, int maxHeadBytes, int maxHeaders, string lastAuthorization, out Http1RequestHead head)
     {
+        if (input.IsSingleSegment)
+        {
+            return ParseSpan(input.FirstSpan, input.Length, maxHeadBytes, maxHeaders, lastAuthorization, out head);
+        }
+        // A head split over segments (rare: it came in pieces) is read from a copy of its start: no head that the
+        // front serves is longer than the limit.
+        var copied = (int)Math.Min(input.Length, maxHeadBytes + 2L);
+        var copy = ArrayPool<byte>.Shared.Rent(copied);
+        try
+        {
+            input.Slice(0, copied).CopyTo(copy);
+            return ParseSpan(copy.AsSpan(0, copied), input.Length, maxHeadBytes, maxHeaders, lastAuthorization, out head);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    /// <summary><see cref="Parse(ReadOnlySequence{byte}, int, int, string, out Http1RequestHead)"/> of the first bytes of an input <paramref name="inputLength"/> long.</summary>
+    private static HeadVerdict ParseSpan(ReadOnlySpan<byte> input, long inputLength, int maxHeadBytes, int maxHeaders, string lastAuthorization, out Http1RequestHead head)
+    {
         head = default;
-        var reader = new SequenceReader<byte>(input);
-        if (!reader.TryReadTo(out ReadOnlySpan<byte> requestLine, "\r\n"u8))
+        var end = input.IndexOf("\r\n"u8);
+        if (end < 0)
         {
             return IsLinePrefix(input) ? HeadVerdict.NeedMore : HeadVerdict.NotMine;
         }
+        var requestLine = input[..end];
+        var consumed = end + 2;
         var which = 0;
         while (!requestLine.SequenceEqual(Lines[which].Line))
         {
@@ -59,10 +83,11 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
         var headers = 0;
         var keepAlive = true;
         var authorization = "";
-        ReadOnlySpan<byte> line;
-        while (reader.TryReadTo(out line, "\r\n"u8))
+        while ((end = input[consumed..].IndexOf("\r\n"u8)) >= 0)
         {
-            if (reader.Consumed > maxHeadBytes)
+            var line = input.Slice(consumed, end);
+            consumed += end + 2;
+            if (consumed > maxHeadBytes)
             {
                 return HeadVerdict.NotMine;
             }
@@ -72,7 +97,7 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
                 {
                     return HeadVerdict.NotMine;
                 }
-                head = new Http1RequestHead(Lines[which].Route, Lines[which].Path, (int)reader.Consumed, length.Value, authorization, keepAlive);
+                head = new Http1RequestHead(Lines[which].Route, Lines[which].Path, consumed, length.Value, authorization, keepAlive);
                 return HeadVerdict.Mine;
             }
             var colon = line.IndexOf((byte)':');
@@ -116,16 +141,13 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
                 return HeadVerdict.NotMine;
             }
         }
-        return input.Length > maxHeadBytes ? HeadVerdict.NotMine : HeadVerdict.NeedMore;
+        return inputLength > maxHeadBytes ? HeadVerdict.NotMine : HeadVerdict.NeedMore;
     }
 
     /// <summary>Whether the bytes so far, without a line end yet, may still become one of the three request lines.</summary>
-    private static bool IsLinePrefix(ReadOnlySequence<byte> input)
+    private static bool IsLinePrefix(ReadOnlySpan<byte> input)
     {
-        Span<byte> start = stackalloc byte[40];
-        var n = (int)Math.Min(input.Length, start.Length);
-        input.Slice(0, n).CopyTo(start);
-        var seen = start[..n];
+        var seen = input.Length > 40 ? input[..40] : input;
         foreach (var (line, _, _) in Lines)
         {
             if (seen.Length <= line.Length

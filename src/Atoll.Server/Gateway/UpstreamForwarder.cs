@@ -25,7 +25,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         GatewayClient client, RoutableEndpoint endpoint, string path, byte[] body, bool stream, TimeSpan firstByteTimeout, FirstByteTimer firstByte)
     {
         var clientGone = client.Aborted;
-        var attempt = AttemptCancellation.Rent(firstByteTimeout, clientGone);
+        var attempt = client.BeginAttempt(firstByteTimeout);
         try
         {
             Http1Connection answer;
@@ -68,7 +68,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         }
         finally
         {
-            attempt.Return();
+            client.EndAttempt(attempt);
         }
     }
 
@@ -77,11 +77,18 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         GatewayClient client, RoutableEndpoint endpoint, Http1Connection answer, CancellationTokenSource attempt, FirstByteTimer firstByte)
     {
         var settings = options.Value;
-        attempt.CancelAfter(settings.ResponseTimeout);
         var content = new PooledBody();
         try
         {
-            content = await ReadBoundedAsync(answer, settings.MaxResponseBytes, attempt.Token).ConfigureAwait(false);
+            if (answer.ContentLength <= settings.MaxResponseBytes && answer.TryTakeWhole(out var whole))
+            {
+                content = new PooledBody(whole, null); // all here with its head: no read, no time limit to set
+            }
+            else
+            {
+                attempt.CancelAfter(settings.ResponseTimeout);
+                content = await ReadBoundedAsync(answer, settings.MaxResponseBytes, attempt.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (client.Aborted.IsCancellationRequested)
         {

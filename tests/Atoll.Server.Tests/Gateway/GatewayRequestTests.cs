@@ -143,6 +143,20 @@ public sealed class GatewayRequestTests
     }
 
     [Fact]
+    public void Completion_tokens_come_from_the_top_level_usage_wherever_it_is()
+    {
+        // Pretty-printed, usage last: read from the end.
+        Assert.Equal(5, Usage.CompletionTokens("{\n  \"choices\": [],\n  \"usage\" : {\n    \"prompt_tokens\": 2,\n    \"completion_tokens\": 5\n  }\n}\n"u8));
+        // A nested "usage" after the top-level one is not it.
+        Assert.Equal(3, Usage.CompletionTokens("""{"usage":{"completion_tokens":3},"choices":[{"usage":{"completion_tokens":9}}]}"""u8));
+        // Usage text inside the model's answer is a string, not a property.
+        Assert.Equal(7, Usage.CompletionTokens("""{"choices":[{"message":{"content":"say \"usage\":{\"completion_tokens\":1}"}}],"usage":{"completion_tokens":7}}"""u8));
+        // Details after the count, and a usage without one.
+        Assert.Equal(4, Usage.CompletionTokens("""{"usage":{"completion_tokens":4,"completion_tokens_details":{"completion_tokens":8}}}"""u8));
+        Assert.Equal(0, Usage.CompletionTokens("""{"usage":{"prompt_tokens":4}}"""u8));
+    }
+
+    [Fact]
     public void Prometheus_gauges_are_summed_over_label_sets()
     {
         const string text = """
