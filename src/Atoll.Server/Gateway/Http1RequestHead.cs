@@ -39,7 +39,9 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
     /// </summary>
     public static HeadVerdict Parse(ReadOnlySequence<byte> input, int maxHeadBytes, int maxHeaders, string lastAuthorization, out Http1RequestHead head)
     {
-        if (input.IsSingleSegment)
+        // The head is read where it lies when the first segment holds it whole (the pipe's segments are 4 KB: a large
+        // body goes on in the next ones); parsing stops at its blank line, whatever follows.
+        if (input.IsSingleSegment || input.FirstSpan.IndexOf("\r\n\r\n"u8) >= 0)
         {
             return ParseSpan(input.FirstSpan, input.Length, maxHeadBytes, maxHeaders, lastAuthorization, out head);
         }

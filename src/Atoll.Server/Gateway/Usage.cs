@@ -8,15 +8,22 @@ internal static class Usage
     public static int CompletionTokens(ReadOnlySpan<byte> json) => FromLastUsage(json) ?? FromWholeAnswer(json);
 
     /// <summary>
-    /// The usual case without reading the whole answer: OpenAI-compatible servers write <c>usage</c> last, so the
-    /// object after the last <c>"usage":</c> is read on its own. It is the top-level one when only the closing brace
-    /// of the answer follows it; null otherwise (and when it holds no <c>completion_tokens</c> number), and the
-    /// whole answer is read instead.
+    /// The usual case without reading the whole answer: OpenAI-compatible servers write <c>usage</c> last, so when
+    /// <c>"usage"</c> occurs once, as a key (after <c>{</c> or <c>,</c>: a quote inside a string is escaped, so it
+    /// starts a string there, and <c>:</c> follows), its object is read on its own. It is the top-level one when only
+    /// the closing brace of the answer follows it. Null otherwise (and when it holds no <c>completion_tokens</c>
+    /// number), and the whole answer is read instead. Unlike that read, this one does not notice malformed JSON
+    /// before the usage (a model server's mistake): the tokens it reports are charged all the same.
     /// </summary>
     private static int? FromLastUsage(ReadOnlySpan<byte> json)
     {
         var at = json.LastIndexOf("\"usage\""u8);
-        if (at < 0)
+        if (at < 0 || json[..at].IndexOf("\"usage\""u8) >= 0)
+        {
+            return null;
+        }
+        var before = json[..at].TrimEnd(Whitespace);
+        if (before.IsEmpty || before[^1] is not ((byte)'{' or (byte)','))
         {
             return null;
         }

@@ -154,6 +154,9 @@ public sealed class GatewayRequestTests
         // Details after the count, and a usage without one.
         Assert.Equal(4, Usage.CompletionTokens("""{"usage":{"completion_tokens":4,"completion_tokens_details":{"completion_tokens":8}}}"""u8));
         Assert.Equal(0, Usage.CompletionTokens("""{"usage":{"prompt_tokens":4}}"""u8));
+        // A key that only ends in usage (its quote escaped), and a repeated usage key: the first top-level one counts.
+        Assert.Equal(7, Usage.CompletionTokens("""{"usage":{"completion_tokens":7},"a\"usage":{"completion_tokens":1}}"""u8));
+        Assert.Equal(3, Usage.CompletionTokens("""{"usage":{"completion_tokens":3},"usage":{"completion_tokens":9}}"""u8));
     }
 
     [Fact]
