@@ -161,6 +161,31 @@ public sealed class GatewayPartsTests
         Assert.DoesNotContain("endpoint=\"n2/m\"", text);
     }
 
+    [Fact]
+    public async Task Requests_are_counted_under_their_own_labels_and_in_their_own_server()
+    {
+        var time = new FakeTimeProvider();
+        var registry = new EndpointRegistry(Options.Create(new GatewayOptions()), new PrefixIndex(), time);
+        var (first, second) = (new ServerMetrics(), new ServerMetrics());
+        var a = new GatewayMetrics(first, registry, new PrefixIndex(), time);
+        var b = new GatewayMetrics(second, registry, new PrefixIndex(), time);
+
+        // The same thread, the same labels, two servers (tests run several in one process); then label changes.
+        a.CountRequest("m", "n1/m", "200");
+        a.CountRequest(new string("m".AsSpan()), "n1/m", "200");
+        b.CountRequest("m", "n1/m", "200");
+        a.CountRequest("m", "n1/m", "502");
+        a.CountRequest("m2", "n1/m", "200");
+        a.CountRequest("m", "n2/m", "200");
+
+        var text = await ExportAsync(first);
+        Assert.Contains("atoll_gateway_requests_total{model=\"m\",endpoint=\"n1/m\",code=\"200\"} 2", text);
+        Assert.Contains("atoll_gateway_requests_total{model=\"m\",endpoint=\"n1/m\",code=\"502\"} 1", text);
+        Assert.Contains("atoll_gateway_requests_total{model=\"m2\",endpoint=\"n1/m\",code=\"200\"} 1", text);
+        Assert.Contains("atoll_gateway_requests_total{model=\"m\",endpoint=\"n2/m\",code=\"200\"} 1", text);
+        Assert.Contains("atoll_gateway_requests_total{model=\"m\",endpoint=\"n1/m\",code=\"200\"} 1", await ExportAsync(second));
+    }
+
     private static async Task<string> ExportAsync(ServerMetrics server)
     {
         using var stream = new MemoryStream();
