@@ -166,9 +166,8 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
         var typeLine = contentType is null ? [] : this.contentType.For(contentType);
         var endpointLine = endpoint is null ? [] : this.endpoint.For(endpoint);
         // A large body goes after the head in writes of the pipe's own block size, not into one span of its size.
-        var rest = body.Length > MaxBodyInHead ? body : default;
-        body = rest.IsEmpty ? body : default;
-        var size = statusLine.Length + dateLine.Length + typeLine.Length + endpointLine.Length + MaxFixedHeadBytes + body.Length;
+        var withHead = body.Length <= MaxBodyInHead;
+        var size = statusLine.Length + dateLine.Length + typeLine.Length + endpointLine.Length + MaxFixedHeadBytes + (withHead ? body.Length : 0);
         var kept = answer?.Kept;
         if (kept is not null)
         {
@@ -217,11 +216,14 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
             at = Add(span, at, "Connection: close\r\n"u8);
         }
         at = Add(span, at, "\r\n"u8);
-        at = Add(span, at, body);
-        output.Advance(at);
-        if (!rest.IsEmpty)
+        if (withHead)
         {
-            output.Write(rest);
+            output.Advance(Add(span, at, body));
+        }
+        else
+        {
+            output.Advance(at);
+            output.Write(body);
         }
     }
 

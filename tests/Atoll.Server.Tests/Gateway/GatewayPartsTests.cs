@@ -170,7 +170,8 @@ public sealed class GatewayPartsTests
         var a = new GatewayMetrics(first, registry, new PrefixIndex(), time);
         var b = new GatewayMetrics(second, registry, new PrefixIndex(), time);
 
-        // The same thread, the same labels, two servers (tests run several in one process); then label changes.
+        // Equal labels (a model name is a new string per request) count in one series, in their own server's registry
+        // only; any label that differs is a series of its own.
         a.CountRequest("m", "n1/m", "200");
         a.CountRequest(new string("m".AsSpan()), "n1/m", "200");
         b.CountRequest("m", "n1/m", "200");

@@ -30,6 +30,31 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
     }
 
     [Fact]
+    public async Task Large_requests_and_answers_pass_the_front_whole_between_small_ones()
+    {
+        // An input of several of the pipe's 4 KB segments, and an answer over the size the front writes together with
+        // its head (2 KB), pipelined between small requests on one connection.
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        var input = string.Concat(Enumerable.Repeat("a long input of many words ", 400));
+        var embeddings = JsonSerializer.Serialize(new { model = Chat.Model, input, dimensions = 1000 });
+        await connection.SendAsync(Post(Body("small first", 1)) + Post(embeddings, path: "/v1/embeddings") + Post(Body("small last", 2)));
+
+        var (status, head, body) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, body, 1);
+        (status, head, body) = await connection.ReadAnswerAsync();
+        Assert.Equal(HttpStatusCode.OK, status);
+        AssertAnsweredByFront(head);
+        Assert.True(Encoding.UTF8.GetByteCount(body) > 2048, $"the embeddings answer has only {body.Length} characters");
+        using (var answer = JsonDocument.Parse(body))
+        {
+            Assert.Equal(1000, answer.RootElement.GetProperty("data")[0].GetProperty("embedding").GetArrayLength());
+        }
+        (status, head, body) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, body, 2);
+        AssertAnsweredByFront(head);
+    }
+
+    [Fact]
     public async Task A_request_that_arrives_in_pieces_is_served()
     {
         using var connection = await RawConnection.OpenAsync(shared.Server.Port);
@@ -220,8 +245,8 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
 
     private static void AssertAnsweredByKestrel(string head) => Assert.Contains("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
 
-    private string Post(string body, string extraHeaders = "", string? bearer = "") =>
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    private string Post(string body, string extraHeaders = "", string? bearer = "", string path = "/v1/chat/completions") =>
+        $"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         + (bearer is null ? "" : $"Authorization: Bearer {(bearer.Length > 0 ? bearer : shared.Server.AdminToken)}\r\n")
         + $"Content-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n{extraHeaders}\r\n{body}";
 
