@@ -61,7 +61,7 @@ public sealed class ApiKeyTests(SharedGatewayFixture shared)
         // prompt ("user: hi") is estimated at 2 tokens, so without the 25 the key would still have 18 to spend.
         using var leave = new CancellationTokenSource();
         var response = await server.PostChatAsync(Chat.Request("hi", 100, stream: true), key,
-            HttpCompletionOption.ResponseHeadersRead, leave.Token);
+            HttpCompletionOption.ResponseHeadersRead, ct: leave.Token);
         try
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -99,7 +99,7 @@ public sealed class ApiKeyTests(SharedGatewayFixture shared)
 
         // 100 tokens 100 ms apart: in flight for 10 s unless its client leaves.
         using var leave = new CancellationTokenSource();
-        var running = await server.PostChatAsync(Chat.Request("long", 100, stream: true), key, HttpCompletionOption.ResponseHeadersRead, leave.Token);
+        var running = await server.PostChatAsync(Chat.Request("long", 100, stream: true), key, HttpCompletionOption.ResponseHeadersRead, ct: leave.Token);
         try
         {
             Assert.Equal(HttpStatusCode.OK, running.StatusCode);

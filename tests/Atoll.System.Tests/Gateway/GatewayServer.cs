@@ -20,6 +20,7 @@ internal sealed class GatewayServer : IAsyncDisposable
         Port = port;
         AdminToken = adminToken;
         Http = new HttpClient { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        Forward = new HttpClient { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public AtollProcess Process { get; }
@@ -30,8 +31,35 @@ internal sealed class GatewayServer : IAsyncDisposable
 
     public string AdminToken { get; }
 
-    /// <summary>A client without default credentials: each request says who it is.</summary>
+    /// <summary>
+    /// A client without default credentials: each request says who it is. Its connections carry control and metrics
+    /// requests, which are Kestrel's, and Kestrel keeps a connection it has been handed: a forwarded request sent on
+    /// one of them is Kestrel's too. <see cref="PostChatAsync"/> uses <see cref="Forward"/> instead.
+    /// </summary>
     public HttpClient Http { get; }
+
+    /// <summary>
+    /// A client for forwarded requests only (no default credentials). Its connections carry nothing else, so the
+    /// gateway's HTTP/1.1 front serves them, as it serves an OpenAI SDK's; a chunked body would still be Kestrel's.
+    /// </summary>
+    public HttpClient Forward { get; }
+
+    /// <summary>
+    /// A client of one connection that Kestrel serves: its first request (GET /metrics) is Kestrel's, and the front
+    /// hands a connection over for good. Checked by the answer's <c>Server: Kestrel</c> header.
+    /// </summary>
+    public async Task<HttpClient> KestrelClientAsync()
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        using var metrics = await client.GetAsync(new Uri("metrics", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.True(AnsweredByKestrel(metrics), "GET /metrics was not answered by Kestrel");
+        return client;
+    }
+
+    /// <summary>Kestrel sends <c>Server: Kestrel</c>; the gateway's front sends no Server header.</summary>
+    public static bool AnsweredByKestrel(HttpResponseMessage response) =>
+        response.Headers.Server.ToString().Contains("Kestrel", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Starts <c>atoll server</c> (1 s heartbeats, for agents) with one <c>--endpoint</c> per sim of
@@ -102,8 +130,9 @@ internal sealed class GatewayServer : IAsyncDisposable
     public async Task<double> MetricAsync(string name) => Prometheus.Sum(await MetricsAsync(), name);
 
     /// <summary>POST /v1/chat/completions with <paramref name="body"/> (any JSON-serialisable object) as <paramref name="bearer"/>.</summary>
+    /// <remarks>Sent by <see cref="Forward"/> (the front) unless <paramref name="client"/> says otherwise.</remarks>
     public Task<HttpResponseMessage> PostChatAsync(object body, string? bearer, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead,
-        CancellationToken ct = default)
+        HttpClient? client = null, CancellationToken ct = default)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
         {
@@ -113,7 +142,7 @@ internal sealed class GatewayServer : IAsyncDisposable
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         }
-        return Http.SendAsync(request, completion, ct);
+        return (client ?? Forward).SendAsync(request, completion, ct);
     }
 
     /// <summary>POST /api/v1/api-keys as admin; returns the plaintext key.</summary>
@@ -163,6 +192,7 @@ internal sealed class GatewayServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        Forward.Dispose();
         await Process.DisposeAsync();
     }
 }

@@ -20,12 +20,19 @@ public sealed class MidstreamFailureTests
         await using var fleet = await GatewayFleet.StartAsync(dir, [Midstream]);
         var server = fleet.Server;
 
-        // The status (200) and the first tokens have left when the backend dies, so the end of the stream must say so.
-        using (var response = await server.PostChatAsync(Chat.Request("a long answer please", 12, stream: true), server.AdminToken, HttpCompletionOption.ResponseHeadersRead))
+        // The status (200) and the first tokens have left when the backend dies, so the end of the stream must say so:
+        // on the front (a connection of forwarded requests) and on Kestrel (a connection it was handed), which write
+        // and cut a stream each in their own way.
+        foreach (var kestrel in new[] { false, true })
         {
+            using var http = kestrel ? await server.KestrelClientAsync() : new HttpClient { BaseAddress = server.Http.BaseAddress };
+            using var response = await server.PostChatAsync(
+                Chat.Request("a long answer please", 12, stream: true), server.AdminToken, HttpCompletionOption.ResponseHeadersRead, client: http);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(kestrel, GatewayServer.AnsweredByKestrel(response));
             var data = await ReadUntilResetAsync(response);
-            Assert.True(data.Count >= 2, $"expected some tokens then an error event, got: {string.Join(" | ", data)}");
+            var via = kestrel ? "Kestrel" : "the front";
+            Assert.True(data.Count >= 2, $"via {via}: expected some tokens then an error event, got: {string.Join(" | ", data)}");
             Assert.DoesNotContain("[DONE]", data);
             Assert.DoesNotContain(data.SkipLast(1), d => d.Contains("\"error\"", StringComparison.Ordinal));
             Chat.AssertOpenAiErrorJson(data[^1], code: "upstream_failed");
@@ -33,8 +40,9 @@ public sealed class MidstreamFailureTests
             Assert.DoesNotContain($":{fleet.Sims[0].Port}", data[^1], StringComparison.Ordinal);
         }
 
-        // Non-streaming: the gateway buffers, sees the broken body and answers an error instead of a short 200.
-        // The endpoint's failures are consecutive, so it is soon ejected: then requests are refused up front (503).
+        // Non-streaming: the gateway buffers, sees the broken body and answers an error instead of a short 200. The
+        // endpoint's failures are consecutive (two streams, then this), so it is soon ejected (after 3): then requests
+        // are refused up front (503).
         for (var i = 0; i < 3; i++)
         {
             using var response = await server.PostChatAsync(Chat.Request($"whole answer {i}", 12), server.AdminToken);

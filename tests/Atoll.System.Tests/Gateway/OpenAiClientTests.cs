@@ -19,7 +19,10 @@ public sealed class OpenAiClientTests(SharedGatewayFixture shared)
         ChatMessage[] messages = [new UserChatMessage("Describe the lagoon at dawn.")];
         var options = new ChatCompletionOptions { MaxOutputTokenCount = 8 };
 
-        ChatCompletion completion = await client.CompleteChatAsync(messages, options);
+        var result = await client.CompleteChatAsync(messages, options);
+        // The SDK sends its body with a Content-Length, so a connection of its chat requests is the front's.
+        Assert.False(result.GetRawResponse().Headers.TryGetValue("Server", out var server), $"answered by {server}, not the gateway's front");
+        ChatCompletion completion = result.Value;
         var text = Assert.Single(completion.Content).Text;
         Assert.Equal(8, text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Equal(ChatFinishReason.Length, completion.FinishReason);
@@ -70,11 +73,18 @@ public sealed class OpenAiClientTests(SharedGatewayFixture shared)
         Assert.Contains("`org/no-such-model` does not exist", missing.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>A chat client for the gateway that does not retry, so every failure shows.</summary>
-    internal static ChatClient Client(GatewayServer server, string apiKey) => new(Chat.Model, new ApiKeyCredential(apiKey), Options(server));
+    /// <summary>
+    /// A chat client for the gateway that does not retry, so every failure shows. It sends through
+    /// <see cref="GatewayServer.Forward"/>, whose connections carry forwarded requests only, as an application's
+    /// would: the SDK's default transport is one HttpClient shared by every client in the process, whose connections
+    /// the model-listing test hands to Kestrel.
+    /// </summary>
+    internal static ChatClient Client(GatewayServer server, string apiKey) =>
+        new(Chat.Model, new ApiKeyCredential(apiKey), Options(server, new HttpClientPipelineTransport(server.Forward)));
 
-    private static OpenAIClientOptions Options(GatewayServer server) => new()
+    private static OpenAIClientOptions Options(GatewayServer server, PipelineTransport? transport = null) => new()
     {
+        Transport = transport,
         Endpoint = new Uri(server.Url + "/v1"),
         RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
         NetworkTimeout = TimeSpan.FromSeconds(30),

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Atoll.Testing.Processes;
@@ -14,8 +13,7 @@ public sealed class StreamingTests(SharedGatewayFixture shared)
     /// <summary>
     /// Both servers behind the gateway's port stream: the HTTP/1.1 front serves a connection whose first request is a
     /// forwarded one, and Kestrel keeps a connection it was handed (here by a GET /metrics first). Each case checks
-    /// who answered (Kestrel sends <c>Server: Kestrel</c>, the front does not), so neither path goes untested by
-    /// accident of connection reuse.
+    /// who answered, so neither path goes untested by accident of connection reuse.
     /// </summary>
     [Theory]
     [InlineData(false)]
@@ -23,29 +21,12 @@ public sealed class StreamingTests(SharedGatewayFixture shared)
     public async Task Stream_reaches_the_client_token_by_token_not_buffered(bool kestrel)
     {
         const int tokens = 10;
-        // One connection of its own, so which server answers is decided here and not by an earlier test's request.
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 })
-        {
-            BaseAddress = shared.Server.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(30),
-        };
-        if (kestrel)
-        {
-            using var metrics = await http.GetAsync(new Uri("metrics", UriKind.Relative));
-            Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
-        }
-        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
-        {
-            // With a Content-Length, as the SDKs send it: a chunked body (JsonContent) is Kestrel's whatever the connection.
-            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(Chat.Request("Tell a story about a silver tide.", tokens, stream: true)))
-            {
-                Headers = { ContentType = new MediaTypeHeaderValue("application/json") },
-            },
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", shared.Server.AdminToken);
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var http = kestrel ? await shared.Server.KestrelClientAsync() : null;
+        using var response = await shared.Server.PostChatAsync(
+            Chat.Request("Tell a story about a silver tide.", tokens, stream: true), shared.Server.AdminToken, HttpCompletionOption.ResponseHeadersRead, client: http);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(kestrel, response.Headers.Server.ToString().Contains("Kestrel", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(kestrel, GatewayServer.AnsweredByKestrel(response));
 
         // Read on a thread of its own with blocking reads: when this process's thread pool is starved (other test
         // classes run in parallel on a loaded CI machine), awaited reads resume late and bunch the arrivals
@@ -91,25 +72,46 @@ public sealed class StreamingTests(SharedGatewayFixture shared)
         return arrivals;
     }
 
-    [Fact]
-    public async Task Client_leaving_mid_stream_cancels_the_request_on_the_model_server()
+    /// <summary>
+    /// On the front (a connection of forwarded requests) and on Kestrel (a connection Kestrel was handed), streaming
+    /// and not. A client waiting for a whole answer gets no bytes to fail on before it is ready: only the connection
+    /// closing tells the gateway it left.
+    /// </summary>
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    public async Task Client_leaving_mid_answer_cancels_the_request_on_the_model_server(bool kestrel, bool stream)
     {
+        using var http = kestrel ? await shared.Server.KestrelClientAsync() : new HttpClient { BaseAddress = shared.Server.Http.BaseAddress };
         var before = await CancelledOnSimsAsync();
         using var leave = new CancellationTokenSource();
         // 100 tokens at 100 ms: ten seconds of work the sim does unless the gateway passes the cancellation on.
-        var response = await shared.Server.PostChatAsync(
-            Chat.Request("Recite every tide table you know.", 100, stream: true), shared.Server.AdminToken, HttpCompletionOption.ResponseHeadersRead, leave.Token);
-        try
+        var body = Chat.Request($"Recite every tide table you know ({(kestrel ? "kestrel" : "front")}, {(stream ? "stream" : "whole")}).", 100, stream);
+        if (stream)
         {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(leave.Token));
-            var first = await reader.ReadLineAsync(leave.Token);
-            Assert.StartsWith("data:", first);
+            var response = await shared.Server.PostChatAsync(body, shared.Server.AdminToken, HttpCompletionOption.ResponseHeadersRead, http, leave.Token);
+            try
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal(kestrel, GatewayServer.AnsweredByKestrel(response));
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(leave.Token));
+                var first = await reader.ReadLineAsync(leave.Token);
+                Assert.StartsWith("data:", first);
+            }
+            finally
+            {
+                await leave.CancelAsync();
+                response.Dispose();
+            }
         }
-        finally
+        else
         {
-            await leave.CancelAsync();
-            response.Dispose();
+            // Leave once the sim is at work on it (its first token is due after 50 ms).
+            leave.CancelAfter(TimeSpan.FromMilliseconds(500));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(
+                () => shared.Server.PostChatAsync(body, shared.Server.AdminToken, HttpCompletionOption.ResponseContentRead, http, leave.Token));
         }
 
         // Well before the ten seconds the answer would take, so the count is a cancellation, not a slow finish.
