@@ -97,26 +97,7 @@ internal sealed class GatewayHandler(
                 "requests", "rate_limit_exceeded", null, wait);
         }
         var firstByteTimeout = options.Value.FirstByteTimeoutFor(request.Stream, route, request.MaxTokens);
-        return caller.MaxConcurrent is null
-            ? RouteAsync(client, caller, request, path, body, firstByteTimeout, started)
-            : RouteCountedAsync(client, caller, request, path, body, firstByteTimeout, started);
-    }
-
-    /// <summary>
-    /// <see cref="RouteAsync"/> for a key with a limit on requests in flight, which ends its count however the request
-    /// ends; keys without one skip this async level.
-    /// </summary>
-    private async ValueTask RouteCountedAsync(
-        GatewayClient client, GatewayCaller caller, GatewayRequest request, string path, byte[] body, TimeSpan firstByteTimeout, long started)
-    {
-        try
-        {
-            await RouteAsync(client, caller, request, path, body, firstByteTimeout, started).ConfigureAwait(false);
-        }
-        finally
-        {
-            limiter.EndRequest(caller);
-        }
+        return RouteAsync(client, caller, request, path, body, firstByteTimeout, started);
     }
 
     /// <summary>
@@ -149,124 +130,134 @@ internal sealed class GatewayHandler(
         return body;
     }
 
-    /// <summary>Pick → forward, retrying and queueing as the class says; then the request's metrics and token charge.</summary>
+    /// <summary>
+    /// Pick → forward, retrying and queueing as the class says; then the request's metrics and token charge, and the end
+    /// of the key's count of requests in flight.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask RouteAsync(
         GatewayClient client, GatewayCaller caller, GatewayRequest request, string path, byte[] body, TimeSpan firstByteTimeout, long started)
     {
-        var latency = metrics.Latency(request.Model);
-        var firstByte = new FirstByteTimer(latency.FirstToken, started);
-        var settings = options.Value;
-        var routing = new RoutingRequest(request.Model) { PrefixHashes = request.PrefixHashes, ClientLocation = settings.Location };
-        var signal = signals.TryGetValue(request.Model, out var known)
-            ? known
-            : signals.GetOrAdd(request.Model, static (_, max) => new CapacitySignal(max), settings.MaxQueuedRequests);
-        var queueDeadline = time.GetUtcNow() + settings.QueueTimeout;
-        budget.RecordRequest();
-        string? lastProblem = null;
-        string? lastEndpoint = null;
-        // The status of a failed attempt whose retry has not yet had its budget token: one is taken only once there
-        // is an endpoint to retry on, so a model with no other endpoint does not drain the budget that all share.
-        int? retryOf = null;
-        // Stopwatch ticks spent in the wait queue, over all its waits (a retry can queue again).
-        long queuedTicks = 0;
-        // How the request ended, for its metrics: the endpoint that answered last (if any), the status, the tokens.
-        string? servedBy;
-        string code;
-        int tokens;
-        for (var attempt = 1; ; )
+        try
         {
-            var pick = picker.Pick(routing, registry.ForModel(request.Model));
-            if (pick.Outcome == PickOutcome.AllSaturated)
+            var latency = metrics.Latency(request.Model);
+            var firstByte = new FirstByteTimer(latency.FirstToken, started);
+            var settings = options.Value;
+            var routing = new RoutingRequest(request.Model) { PrefixHashes = request.PrefixHashes, ClientLocation = settings.Location };
+            var signal = signals.TryGetValue(request.Model, out var known)
+                ? known
+                : signals.GetOrAdd(request.Model, static (_, max) => new CapacitySignal(max), settings.MaxQueuedRequests);
+            var queueDeadline = time.GetUtcNow() + settings.QueueTimeout;
+            budget.RecordRequest();
+            string? lastProblem = null;
+            string? lastEndpoint = null;
+            // The status of a failed attempt whose retry has not yet had its budget token: one is taken only once there
+            // is an endpoint to retry on, so a model with no other endpoint does not drain the budget that all share.
+            int? retryOf = null;
+            // Stopwatch ticks spent in the wait queue, over all its waits (a retry can queue again).
+            long queuedTicks = 0;
+            // How the request ended, for its metrics: the endpoint that answered last (if any), the status, the tokens.
+            string? servedBy;
+            string code;
+            int tokens;
+            for (var attempt = 1; ; )
             {
-                var waitStarted = Stopwatch.GetTimestamp();
-                var admitted = await WaitForCapacityAsync(signal, queueDeadline, client.Aborted).ConfigureAwait(false);
-                queuedTicks += Stopwatch.GetTimestamp() - waitStarted;
-                if (!admitted)
+                var pick = picker.Pick(routing, registry.ForModel(request.Model));
+                if (pick.Outcome == PickOutcome.AllSaturated)
                 {
-                    if (client.Aborted.IsCancellationRequested)
+                    var waitStarted = Stopwatch.GetTimestamp();
+                    var admitted = await WaitForCapacityAsync(signal, queueDeadline, client.Aborted).ConfigureAwait(false);
+                    queuedTicks += Stopwatch.GetTimestamp() - waitStarted;
+                    if (!admitted)
                     {
-                        (servedBy, code, tokens) = (null, "499", 0);
+                        if (client.Aborted.IsCancellationRequested)
+                        {
+                            (servedBy, code, tokens) = (null, "499", 0);
+                            break;
+                        }
+                        await client.WriteErrorAsync(429,
+                            $"Every endpoint of `{request.Model}` is busy and the wait queue is full or timed out after {settings.QueueTimeout.TotalSeconds:0}s. Retry shortly.",
+                            "server_error", "model_overloaded", null, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                        (servedBy, code, tokens) = (null, "429", 0);
                         break;
                     }
-                    await client.WriteErrorAsync(429,
-                        $"Every endpoint of `{request.Model}` is busy and the wait queue is full or timed out after {settings.QueueTimeout.TotalSeconds:0}s. Retry shortly.",
-                        "server_error", "model_overloaded", null, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                    (servedBy, code, tokens) = (null, "429", 0);
+                    continue;
+                }
+                if (!pick.IsPicked)
+                {
+                    var message = lastProblem is null
+                        ? $"No endpoint of `{request.Model}` can take requests now ({pick.Counts.Describe()}); nodes may be down or starting."
+                        : $"All attempts for `{request.Model}` failed; last: {lastEndpoint}: {lastProblem}.";
+                    await client.WriteErrorAsync(lastProblem is null ? 503 : 502, message, "server_error",
+                        lastProblem is null ? "no_endpoint_available" : "upstream_failed").ConfigureAwait(false);
+                    (servedBy, code, tokens) = (lastEndpoint, lastProblem is null ? "503" : "502", 0);
                     break;
                 }
-                continue;
-            }
-            if (!pick.IsPicked)
-            {
-                var message = lastProblem is null
-                    ? $"No endpoint of `{request.Model}` can take requests now ({pick.Counts.Describe()}); nodes may be down or starting."
-                    : $"All attempts for `{request.Model}` failed; last: {lastEndpoint}: {lastProblem}.";
-                await client.WriteErrorAsync(lastProblem is null ? 503 : 502, message, "server_error",
-                    lastProblem is null ? "no_endpoint_available" : "upstream_failed").ConfigureAwait(false);
-                (servedBy, code, tokens) = (lastEndpoint, lastProblem is null ? "503" : "502", 0);
-                break;
-            }
 
-            if (retryOf is { } failedStatus)
-            {
-                if (!budget.TryAcquireRetry())
+                if (retryOf is { } failedStatus)
                 {
-                    metrics.RetryBudgetExhausted.Inc();
+                    if (!budget.TryAcquireRetry())
+                    {
+                        metrics.RetryBudgetExhausted.Inc();
+                        await client.WriteErrorAsync(502,
+                            $"`{request.Model}` failed on {attempt - 1} endpoint(s) and the gateway's retry budget is spent; last: {lastEndpoint}: {lastProblem}.",
+                            "server_error", "upstream_failed").ConfigureAwait(false);
+                        (servedBy, code, tokens) = (lastEndpoint, "502", 0);
+                        break;
+                    }
+                    metrics.Retries.WithLabels(request.Model, failedStatus switch
+                    {
+                        0 => "connect_or_timeout",
+                        >= 400 => GatewayMetrics.Code(failedStatus),
+                        _ => "broken_answer", // headers came, then the body broke off
+                    }).Inc();
+                    retryOf = null;
+                }
+
+                var endpoint = pick.Endpoint;
+                using var slot = endpoint.TryBeginRequest();
+                if (slot is null)
+                {
+                    continue; // another request took its last slot since the pick: pick again
+                }
+                var result = await forwarder.ForwardAsync(client, endpoint, path, body, request.Stream, firstByteTimeout, firstByte).ConfigureAwait(false);
+                slot.Dispose(); // before waking the queue, so a waiter finds the slot free
+                signal.Release();
+                if (Settle(endpoint, result) is { } settled)
+                {
+                    (servedBy, code, tokens) = (endpoint.Name, settled, result.CompletionTokens);
+                    break;
+                }
+
+                // Retryable: nothing reached the client yet.
+                if (result.Status != StatusCodes.Status429TooManyRequests)
+                {
+                    Fail(endpoint, result);
+                }
+                lastProblem = result.Problem?.TrimEnd('.'); // it ends a sentence of the 502's message
+                lastEndpoint = endpoint.Name;
+                routing = routing.Excluding(endpoint.Id);
+                if (++attempt > settings.MaxAttempts)
+                {
                     await client.WriteErrorAsync(502,
-                        $"`{request.Model}` failed on {attempt - 1} endpoint(s) and the gateway's retry budget is spent; last: {lastEndpoint}: {lastProblem}.",
-                        "server_error", "upstream_failed").ConfigureAwait(false);
+                        $"`{request.Model}` failed on {attempt - 1} endpoint(s); last: {lastEndpoint}: {lastProblem}.", "server_error", "upstream_failed")
+                        .ConfigureAwait(false);
                     (servedBy, code, tokens) = (lastEndpoint, "502", 0);
                     break;
                 }
-                metrics.Retries.WithLabels(request.Model, failedStatus switch
-                {
-                    0 => "connect_or_timeout",
-                    >= 400 => GatewayMetrics.Code(failedStatus),
-                    _ => "broken_answer", // headers came, then the body broke off
-                }).Inc();
-                retryOf = null;
+                retryOf = result.Status;
             }
-
-            var endpoint = pick.Endpoint;
-            using var slot = endpoint.TryBeginRequest();
-            if (slot is null)
+            limiter.Charge(caller, tokens);
+            metrics.CountRequest(request.Model, servedBy ?? "none", code);
+            latency.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            if (queuedTicks > 0)
             {
-                continue; // another request took its last slot since the pick: pick again
+                latency.QueueWait.Observe((double)queuedTicks / Stopwatch.Frequency);
             }
-            var result = await forwarder.ForwardAsync(client, endpoint, path, body, request.Stream, firstByteTimeout, firstByte).ConfigureAwait(false);
-            slot.Dispose(); // before waking the queue, so a waiter finds the slot free
-            signal.Release();
-            if (Settle(endpoint, result) is { } settled)
-            {
-                (servedBy, code, tokens) = (endpoint.Name, settled, result.CompletionTokens);
-                break;
-            }
-
-            // Retryable: nothing reached the client yet.
-            if (result.Status != StatusCodes.Status429TooManyRequests)
-            {
-                Fail(endpoint, result);
-            }
-            lastProblem = result.Problem?.TrimEnd('.'); // it ends a sentence of the 502's message
-            lastEndpoint = endpoint.Name;
-            routing = routing.Excluding(endpoint.Id);
-            if (++attempt > settings.MaxAttempts)
-            {
-                await client.WriteErrorAsync(502,
-                    $"`{request.Model}` failed on {attempt - 1} endpoint(s); last: {lastEndpoint}: {lastProblem}.", "server_error", "upstream_failed")
-                    .ConfigureAwait(false);
-                (servedBy, code, tokens) = (lastEndpoint, "502", 0);
-                break;
-            }
-            retryOf = result.Status;
         }
-        limiter.Charge(caller, tokens);
-        metrics.CountRequest(request.Model, servedBy ?? "none", code);
-        latency.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        if (queuedTicks > 0)
+        finally
         {
-            latency.QueueWait.Observe((double)queuedTicks / Stopwatch.Frequency);
+            limiter.EndRequest(caller); // a key's count of requests in flight (TryBeginRequest), however the request ends
         }
     }
 

@@ -174,47 +174,48 @@ internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixH
 
     private static void AppendObject(ref Utf8JsonReader reader, ref PrefixHashBuilder prompt)
     {
-        // Properties come in any order, and a repeated one counts as its last: first look over the object for its
-        // role and how often content/text occur, then hash from a copy of the reader taken at its start.
-        var start = reader;
+        // Properties come in any order, and a repeated one counts as its last: one pass over the object keeps a copy
+        // of the reader at the role's value and at the last content (or text) value, then hashes from those copies.
         var role = default(Utf8JsonReader);
-        var hasRole = false;
-        int contents = 0, texts = 0;
+        var content = default(Utf8JsonReader);
+        var text = default(Utf8JsonReader);
+        bool hasRole = false, hasContent = false, hasText = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isRole = reader.ValueTextEquals("role"u8);
-            contents += reader.ValueTextEquals("content"u8) ? 1 : 0;
-            texts += reader.ValueTextEquals("text"u8) ? 1 : 0;
+            var isContent = !isRole && reader.ValueTextEquals("content"u8);
+            var isText = !isRole && !isContent && reader.ValueTextEquals("text"u8);
             reader.Read();
             if (isRole)
             {
                 hasRole = reader.TokenType == JsonTokenType.String;
                 role = reader;
             }
+            else if (isContent)
+            {
+                hasContent = true;
+                content = reader;
+            }
+            else if (isText)
+            {
+                hasText = true;
+                text = reader;
+            }
             reader.Skip();
         }
-        var end = reader;
         if (hasRole)
         {
             AppendString(ref role, ref prompt);
             prompt.Append(": "u8);
         }
-        var useContent = contents > 0;
-        var wanted = useContent ? contents : texts;
-        reader = start;
-        var seen = 0;
-        while (wanted > 0 && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        if (hasContent)
         {
-            var isWanted = reader.ValueTextEquals(useContent ? "content"u8 : "text"u8) && ++seen == wanted;
-            reader.Read();
-            if (isWanted)
-            {
-                AppendText(ref reader, ref prompt);
-                break;
-            }
-            reader.Skip();
+            AppendText(ref content, ref prompt);
         }
-        reader = end;
+        else if (hasText)
+        {
+            AppendText(ref text, ref prompt);
+        }
     }
 
     private static void AppendString(ref Utf8JsonReader reader, ref PrefixHashBuilder prompt)

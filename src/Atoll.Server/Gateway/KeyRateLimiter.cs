@@ -52,7 +52,11 @@ internal sealed class KeyRateLimiter(TimeProvider time)
         {
             return null;
         }
-        var buckets = keys.GetOrAdd(caller.Id, _ => new Buckets(caller.RequestsPerMinute, caller.TokensPerMinute, time.GetUtcNow()));
+        // No lambda capturing the caller: its closure would be allocated on entry, for every request of every key.
+        var buckets = keys.TryGetValue(caller.Id, out var known)
+            ? known
+            : keys.GetOrAdd(caller.Id, static (_, state) => new Buckets(state.Caller.RequestsPerMinute, state.Caller.TokensPerMinute, state.Time.GetUtcNow()),
+                (Caller: caller, Time: time));
         lock (buckets)
         {
             buckets.Refill(time.GetUtcNow());
@@ -71,7 +75,7 @@ internal sealed class KeyRateLimiter(TimeProvider time)
 
     public void Charge(GatewayCaller caller, int tokens)
     {
-        if (tokens > 0 && keys.TryGetValue(caller.Id, out var buckets))
+        if (tokens > 0 && (caller.RequestsPerMinute is not null || caller.TokensPerMinute is not null) && keys.TryGetValue(caller.Id, out var buckets))
         {
             lock (buckets)
             {

@@ -11,8 +11,11 @@ internal static class RequestBodies
     /// <summary>What a body gets before its bytes arrive.</summary>
     public const int InitialBytes = 64 * 1024;
 
-    /// <summary>The first array for a body that declared <paramref name="declared"/> bytes.</summary>
-    public static byte[] Start(long declared) => new byte[Math.Min(declared, InitialBytes)];
+    /// <summary>
+    /// The first array for a body that declared <paramref name="declared"/> bytes. Not zeroed (a body of a few KB
+    /// costs about 1 µs to clear): the readers fill it before anything reads it, and only the filled part is used.
+    /// </summary>
+    public static byte[] Start(long declared) => GC.AllocateUninitializedArray<byte>((int)Math.Min(declared, InitialBytes));
 
     /// <summary>
     /// <paramref name="body"/>, or a larger copy of its first <paramref name="filled"/> bytes when <paramref name="needed"/>
@@ -25,7 +28,7 @@ internal static class RequestBodies
         {
             return body;
         }
-        var larger = new byte[Math.Min(declared, Math.Max(needed, body.Length * 2L))];
+        var larger = GC.AllocateUninitializedArray<byte>((int)Math.Min(declared, Math.Max(needed, body.Length * 2L)));
         body.AsSpan(0, filled).CopyTo(larger);
         return larger;
     }

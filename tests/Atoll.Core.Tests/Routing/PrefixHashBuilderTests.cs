@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Text;
 using Atoll.Core.Routing;
 
@@ -8,15 +9,13 @@ public sealed class PrefixHashBuilderTests
     private const int Block = PrefixHasher.BlockChars;
 
     [Fact]
-    public void First_utf8_block_is_fnv1a_64_of_a_zero_seed_and_the_block_bytes()
+    public void Utf8_blocks_are_xxh3_of_their_bytes_seeded_with_the_previous_blocks_hash()
     {
-        var block = Encoding.UTF8.GetBytes(new string('x', Block - 4) + "é✓"[..2]); // 60 + 2 + 3 bytes: one full block
-        var expected = 14695981039346656037UL;
-        foreach (var b in new byte[8].Concat(block.Take(Block)))
-            expected = (expected ^ b) * 1099511628211UL;
+        var text = Encoding.UTF8.GetBytes(new string('x', Block - 4) + "é✓" + new string('z', Block)); // 60 + 2 + 3 + 64 bytes
+        var first = XxHash3.HashToUInt64(text.AsSpan(0, Block), 0);
+        var second = XxHash3.HashToUInt64(text.AsSpan(Block, Block), unchecked((long)first));
 
-        var hashes = PrefixHasher.HashUtf8(block);
-        Assert.Equal([expected], hashes);
+        Assert.Equal([first, second], PrefixHasher.HashUtf8(text));
     }
 
     [Fact]
@@ -32,6 +31,12 @@ public sealed class PrefixHashBuilderTests
                 builder.Append(text.AsSpan(at, Math.Min(cut, text.Length - at)));
             Assert.Equal(whole, builder.ToArray());
             Assert.Equal(text.Length, builder.Length);
+
+            // The cap reached inside a block gathered from pieces stops there too.
+            var capped = new PrefixHashBuilder(maxBlocks: 3);
+            for (var at = 0; at < text.Length; at += cut)
+                capped.Append(text.AsSpan(at, Math.Min(cut, text.Length - at)));
+            Assert.Equal(whole[..3], capped.ToArray());
         }
     }
 

@@ -1,3 +1,5 @@
+using System.IO.Hashing;
+using System.Text;
 using Atoll.Core.Routing;
 
 namespace Atoll.Core.Tests.Routing;
@@ -16,13 +18,23 @@ public sealed class PrefixHasherTests
     }
 
     [Fact]
-    public void First_block_is_fnv1a_64_of_a_zero_seed_and_the_utf16_block()
+    public void Blocks_are_xxh3_of_their_utf16_bytes_seeded_with_the_previous_blocks_hash()
     {
-        Assert.Equal(0xaf63dc4c8601ec8cUL, Fnv1a("a"u8.ToArray()));
-        var block = "héllo wörld ✓ " + new string('x', Block - 14);
-        var bytes = new byte[8].Concat(System.Text.Encoding.Unicode.GetBytes(block)).ToArray();
+        var first = "héllo wörld ✓ " + new string('x', Block - 14);
+        var second = new string('y', Block);
+        var firstHash = XxHash3.HashToUInt64(Encoding.Unicode.GetBytes(first), 0);
 
-        Assert.Equal(Fnv1a(bytes), PrefixHasher.Hash(block)[0]);
+        Assert.Equal([firstHash, XxHash3.HashToUInt64(Encoding.Unicode.GetBytes(second), unchecked((long)firstHash))], PrefixHasher.Hash(first + second));
+    }
+
+    [Fact]
+    public void Hashes_are_the_same_in_every_process_and_release()
+    {
+        // Pinned: an index filled by one version of Atoll must match the prompts hashed by the next. Changing the
+        // algorithm on purpose means changing these numbers in the same commit, and saying so in its notes.
+        var prompt = string.Concat(Enumerable.Range(0, 2 * Block).Select(i => (char)('a' + (i % 26))));
+        Assert.Equal([856959832403566267UL, 7628185385343518988UL], PrefixHasher.Hash(prompt));
+        Assert.Equal([1161862788594923397UL, 11077146667754010501UL], PrefixHasher.HashUtf8(Encoding.UTF8.GetBytes(prompt)));
     }
 
     [Fact]
@@ -45,13 +57,5 @@ public sealed class PrefixHasherTests
         var hashes = PrefixHasher.Hash(block + block + block);
         Assert.Equal(3, hashes.Distinct().Count());
         Assert.Equal(hashes[0], PrefixHasher.Hash(block)[0]);
-    }
-
-    private static ulong Fnv1a(byte[] bytes)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var b in bytes)
-            hash = (hash ^ b) * 1099511628211UL;
-        return hash;
     }
 }

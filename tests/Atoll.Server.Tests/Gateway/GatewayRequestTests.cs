@@ -100,6 +100,19 @@ public sealed class GatewayRequestTests
         Assert.Equal(Encoding.UTF8.GetByteCount("user: x\n"), request.PromptBytes);
     }
 
+    [Fact]
+    public void In_a_message_the_last_content_counts_whatever_the_order_and_content_comes_before_text()
+    {
+        var last = new string('L', 70);
+        var (request, error, _) = Parse($$"""
+            {"model":"m","messages":[
+              {"content":"first","name":"x","content":"{{last}}","role":"user"},
+              {"text":"ignored","role":"assistant","content":[{"text":"a","type":"text","text":"b"}]}]}
+            """);
+        Assert.Null(error);
+        AssertPrompt($"user: {last}\nassistant: b\n", request!);
+    }
+
     private static void AssertPrompt(string expected, GatewayRequest request)
     {
         var bytes = Encoding.UTF8.GetBytes(expected);
