@@ -6,19 +6,21 @@
 #   (ARGS=... in ENV adds arguments to `atoll server` instead of setting a variable; BIN=DIR runs the atoll of another
 #   build, e.g. a worktree of the base commit built with `dotnet build -c Release`, to A/B a code change; AGENTS=1
 #   has each sim reported by an `atoll agent` of its own, as in run.sh, instead of `--endpoint`, the agents' CPU
-#   counted as the proxy's)
+#   counted as the proxy's; KEY=1 sends an API key with request, token and concurrency limits far above the load
+#   instead of the admin token, so the key's limits are kept per request)
 #   e.g. bench/gateway/knobs.sh direct "one=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1" "two=DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=2" nginx
 #        bench/gateway/knobs.sh direct "front=" "kestrel=ARGS=--http1-front false" nginx
 # Env: KNOBS_TTFT (sim ms, 50: section 1a's latency setting; 1 saturates the CPU as in 1b), KNOBS_ROUNDS (5),
 #   KNOBS_DURATION (s per run, 15), KNOBS_WARM (s per variant, 60, as back-to-back 2 s runs: see warm_churn in
-#   common.sh), KNOBS_CONNECTIONS (64), KNOBS_SIMS (sims behind every proxy, 1; direct needs 1).
+#   common.sh), KNOBS_CONNECTIONS (64), KNOBS_SIMS (sims behind every proxy, 1; direct needs 1), BENCH_PROMPT_BYTES
+#   (0: chat.lua's one-line message; N: a system prompt of N bytes before it, to weigh the gateway's per-byte work).
 # Prints one line per run (with the proxy's CPU ms and context switches per request, the sim's CPU ms per request,
 # and for Atoll the methods the JIT compiled during the run), then per variant the medians and, when direct is a
 # variant, the median of the per-round p99 differences to direct (what run.sh reports as "p99 over direct").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-[ $# -gt 0 ] || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 TTFT=${KNOBS_TTFT:-50}; SIMS=${KNOBS_SIMS:-1}; ROUNDS=${KNOBS_ROUNDS:-5}; DURATION=${KNOBS_DURATION:-15}; WARM=${KNOBS_WARM:-60}; CONNS=${KNOBS_CONNECTIONS:-64}
 MODEL=bench-model
 # shellcheck source=common.sh
@@ -56,9 +58,9 @@ for v in "$@"; do
       pids+=($!); proc[$name]=$!; url[$name]=http://127.0.0.1:$port ;;
     *=*)
       IFS=';' read -r -a settings <<<"${v#*=}"
-      envs=(); args=(); exe=$bin/atoll; agents=0
+      envs=(); args=(); exe=$bin/atoll; agents=0; key=0
       for e in "${settings[@]}"; do
-        case $e in ARGS=*) read -r -a args <<<"${e#ARGS=}" ;; BIN=*) exe=${e#BIN=}/atoll ;; AGENTS=1) agents=1 ;; *) envs+=("$e") ;; esac
+        case $e in ARGS=*) read -r -a args <<<"${e#ARGS=}" ;; BIN=*) exe=${e#BIN=}/atoll ;; AGENTS=1) agents=1 ;; KEY=1) key=1 ;; *) envs+=("$e") ;; esac
       done
       static=("${endpoints[@]}"); [ "$agents" = 1 ] && static=()
       [ -x "$exe" ] || { echo "knobs.sh: no atoll at $exe (variant $name)" >&2; exit 2; }
@@ -75,7 +77,12 @@ for v in "$@"; do
         start_agents "${url[$name]}" "${token[$name]}" "$MODEL" "$tmp/$name" "${sim_ports[@]}" -- "$exe"
         pids+=("${AGENT_PIDS[@]}"); proc[$name]+=" ${AGENT_PIDS[*]}"
       fi
-      until_ok atoll_ready "${url[$name]}" "${token[$name]}" "$MODEL" "$SIMS" ;;
+      until_ok atoll_ready "${url[$name]}" "${token[$name]}" "$MODEL" "$SIMS"
+      if [ "$key" = 1 ]; then
+        # an API key with limits far above the load, as an application would send: the key's buckets and count are kept
+        token[$name]=$("$exe" keys create --quiet --name "bench-$name" --rpm 1000000000 --tpm 2000000000 --max-concurrent 100000 \
+          --server "${url[$name]}" --token "${token[$name]}")
+      fi ;;
     *) echo "knobs.sh: unknown variant '$v' (direct, nginx or NAME=ENV)" >&2; exit 2 ;;
   esac
 done
