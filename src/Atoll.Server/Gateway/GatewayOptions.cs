@@ -106,6 +106,10 @@ public sealed class GatewayOptions
         {
             problems.Add("gateway timeouts must be positive");
         }
+        if (MaxBodyBytes < 1 || MaxBodyBytes > Array.MaxLength)
+        {
+            problems.Add($"gateway max body bytes {MaxBodyBytes}: expected 1 to {Array.MaxLength} (a body is held in one array)");
+        }
         if (MinTokensPerSecond < 1)
         {
             problems.Add($"--min-tokens-per-second {MinTokensPerSecond}: expected 1 or more");

@@ -37,6 +37,13 @@ public sealed class PrefixHashBuilderTests
             for (var at = 0; at < text.Length; at += cut)
                 capped.Append(text.AsSpan(at, Math.Min(cut, text.Length - at)));
             Assert.Equal(whole[..3], capped.ToArray());
+            Assert.Equal(text.Length, capped.Length);
+
+            var none = new PrefixHashBuilder(maxBlocks: 0);
+            for (var at = 0; at < text.Length; at += cut)
+                none.Append(text.AsSpan(at, Math.Min(cut, text.Length - at)));
+            Assert.Empty(none.ToArray());
+            Assert.Equal(text.Length, none.Length);
         }
     }
 

@@ -30,8 +30,9 @@ public sealed class PrefixHasherTests
     [Fact]
     public void Hashes_are_the_same_in_every_process_and_release()
     {
-        // Pinned: an index filled by one version of Atoll must match the prompts hashed by the next. Changing the
-        // algorithm on purpose means changing these numbers in the same commit, and saying so in its notes.
+        // Pinned, so a change of algorithm is never an accident: the index lives in memory only, but gateways of
+        // different versions side by side must still agree on which prompts share a prefix. Changing the algorithm on
+        // purpose means changing these numbers in the same commit, and saying so in its notes.
         var prompt = string.Concat(Enumerable.Range(0, 2 * Block).Select(i => (char)('a' + (i % 26))));
         Assert.Equal([856959832403566267UL, 7628185385343518988UL], PrefixHasher.Hash(prompt));
         Assert.Equal([1161862788594923397UL, 11077146667754010501UL], PrefixHasher.HashUtf8(Encoding.UTF8.GetBytes(prompt)));

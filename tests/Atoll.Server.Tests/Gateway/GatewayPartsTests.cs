@@ -20,6 +20,15 @@ public sealed class GatewayPartsTests
         Assert.Empty(new GatewayOptions().Validate());
     }
 
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(3L * 1024 * 1024 * 1024)]
+    public void A_body_limit_that_one_array_cannot_hold_is_named(long bytes)
+    {
+        var problems = new GatewayOptions { MaxBodyBytes = bytes }.Validate();
+        Assert.Contains(problems, p => p.Contains($"max body bytes {bytes}: expected 1 to {Array.MaxLength}", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Rate_limiter_refuses_past_the_requests_per_minute_and_refills_with_time()
     {

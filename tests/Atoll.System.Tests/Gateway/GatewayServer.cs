@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -46,11 +48,12 @@ internal sealed class GatewayServer : IAsyncDisposable
 
     /// <summary>
     /// A client of one connection that Kestrel serves: its first request (GET /metrics) is Kestrel's, and the front
-    /// hands a connection over for good. Checked by the answer's <c>Server: Kestrel</c> header.
+    /// hands a connection over for good. Checked by the answer's <c>Server: Kestrel</c> header; a test whose answer
+    /// cannot show it (the client left first) checks <see cref="KestrelClient.Connections"/> instead.
     /// </summary>
-    public async Task<HttpClient> KestrelClientAsync()
+    public async Task<KestrelClient> KestrelClientAsync()
     {
-        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        var client = new KestrelClient(new Uri(Url + "/"));
         using var metrics = await client.GetAsync(new Uri("metrics", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
         Assert.True(AnsweredByKestrel(metrics), "GET /metrics was not answered by Kestrel");
@@ -132,7 +135,11 @@ internal sealed class GatewayServer : IAsyncDisposable
     /// <summary>POST /v1/chat/completions with <paramref name="body"/> (any JSON-serialisable object) as <paramref name="bearer"/>.</summary>
     /// <remarks>Sent by <see cref="Forward"/> (the front) unless <paramref name="client"/> says otherwise.</remarks>
     public Task<HttpResponseMessage> PostChatAsync(object body, string? bearer, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead,
-        HttpClient? client = null, CancellationToken ct = default)
+        HttpClient? client = null, CancellationToken ct = default) =>
+        (client ?? Forward).SendAsync(ChatRequest(body, bearer), completion, ct);
+
+    /// <summary>The request <see cref="PostChatAsync"/> sends: a body with a Content-Length, as the SDKs send it.</summary>
+    public static HttpRequestMessage ChatRequest(object body, string? bearer)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
         {
@@ -142,7 +149,7 @@ internal sealed class GatewayServer : IAsyncDisposable
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         }
-        return (client ?? Forward).SendAsync(request, completion, ct);
+        return request;
     }
 
     /// <summary>POST /api/v1/api-keys as admin; returns the plaintext key.</summary>
@@ -195,4 +202,47 @@ internal sealed class GatewayServer : IAsyncDisposable
         Forward.Dispose();
         await Process.DisposeAsync();
     }
+}
+
+/// <summary>
+/// An HttpClient of at most one connection at a time that counts the connections it opened: a test that must stay on
+/// the connection Kestrel was handed asserts <see cref="Connections"/> is 1 (a second one would be the front's).
+/// </summary>
+internal sealed class KestrelClient : HttpClient
+{
+    private readonly StrongBox<int> opened;
+
+    public KestrelClient(Uri baseAddress)
+        : this(baseAddress, new StrongBox<int>())
+    {
+    }
+
+    private KestrelClient(Uri baseAddress, StrongBox<int> opened)
+        : base(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 1,
+            ConnectCallback = async (context, ct) =>
+            {
+                Interlocked.Increment(ref opened.Value);
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(context.DnsEndPoint, ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        })
+    {
+        this.opened = opened;
+        BaseAddress = baseAddress;
+        Timeout = TimeSpan.FromSeconds(30);
+    }
+
+    /// <summary>Connections opened so far.</summary>
+    public int Connections => Volatile.Read(ref opened.Value);
 }

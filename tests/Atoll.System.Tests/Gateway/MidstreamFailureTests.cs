@@ -43,6 +43,8 @@ public sealed class MidstreamFailureTests
         // Non-streaming: the gateway buffers, sees the broken body and answers an error instead of a short 200. The
         // endpoint's failures are consecutive (two streams, then this), so it is soon ejected (after 3): then requests
         // are refused up front (503).
+        Assert.True(new Atoll.Core.Routing.EjectionOptions().ConsecutiveFailures >= 3,
+            "this test expects the default ejection threshold to allow two failed streams and a 502 before it ejects");
         for (var i = 0; i < 3; i++)
         {
             using var response = await server.PostChatAsync(Chat.Request($"whole answer {i}", 12), server.AdminToken);
