@@ -62,7 +62,15 @@ public sealed class EndpointPicker
     /// <summary>The scorers in use (weight above 0), in order.</summary>
     public IReadOnlyList<IEndpointScorer> Scorers => scorers;
 
-    public PickResult Pick(RoutingRequest request, IReadOnlyList<RoutableEndpoint> endpoints)
+    /// <summary>Picks an endpoint for <paramref name="request"/>, with each scorer's part in its total (<see cref="PickResult.Scores"/>).</summary>
+    public PickResult Pick(RoutingRequest request, IReadOnlyList<RoutableEndpoint> endpoints) => Pick(request, endpoints, explain: true);
+
+    /// <summary>
+    /// Picks an endpoint for <paramref name="request"/>; with <paramref name="explain"/> false the result's
+    /// <see cref="PickResult.Scores"/> stays empty (the same endpoint and total, without an array per pick), as the
+    /// gateway picks for every request and reads only the endpoint.
+    /// </summary>
+    public PickResult Pick(RoutingRequest request, IReadOnlyList<RoutableEndpoint> endpoints, bool explain)
     {
         var now = time.GetUtcNow();
         // Runs per request: a handful of endpoints fit in a buffer on the stack, more borrow one from the pool.
@@ -83,8 +91,8 @@ public sealed class EndpointPicker
             {
                 var best = Score(request, new ScoringContext(now, candidates), scores, out var bestTotal);
                 var chosen = candidates[best];
-                var breakdown = new EndpointScore[scorers.Length];
-                for (var j = 0; j < scorers.Length; j++)
+                var breakdown = explain ? new EndpointScore[scorers.Length] : [];
+                for (var j = 0; j < breakdown.Length; j++)
                     breakdown[j] = new EndpointScore(scorers[j].Name, scores[(best * scorers.Length) + j], weights[j]);
                 prefixIndex?.Record(chosen.Id, request.PrefixHashes);
                 return PickResult.Picked(chosen, bestTotal, breakdown, counts);

@@ -2,8 +2,8 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace Atoll.Core.Routing;
 
-/// <summary>The endpoint chosen for a request, or why there is none.</summary>
-public sealed class PickResult
+/// <summary>The endpoint chosen for a request, or why there is none. A struct: the gateway picks once per request.</summary>
+public readonly struct PickResult
 {
     private PickResult(PickOutcome outcome, RoutableEndpoint? endpoint, double total, IReadOnlyList<EndpointScore> scores, FilterCounts counts)
     {
@@ -25,12 +25,15 @@ public sealed class PickResult
     /// <summary>Weighted sum of the chosen endpoint's scores.</summary>
     public double Total { get; }
 
-    /// <summary>Each active scorer's part in the chosen endpoint's total; empty unless picked.</summary>
+    /// <summary>
+    /// Each active scorer's part in the chosen endpoint's total; empty unless picked, and empty when the pick was made
+    /// without its breakdown (<see cref="EndpointPicker.Pick(RoutingRequest, IReadOnlyList{RoutableEndpoint}, bool)"/>).
+    /// </summary>
     public IReadOnlyList<EndpointScore> Scores { get; }
 
     public FilterCounts Counts { get; }
 
-    internal static PickResult Picked(RoutableEndpoint endpoint, double total, EndpointScore[] scores, FilterCounts counts) =>
+    internal static PickResult Picked(RoutableEndpoint endpoint, double total, IReadOnlyList<EndpointScore> scores, FilterCounts counts) =>
         new(PickOutcome.Picked, endpoint, total, scores, counts);
 
     internal static PickResult NotPicked(PickOutcome outcome, FilterCounts counts) =>

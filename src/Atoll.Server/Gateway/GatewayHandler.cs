@@ -162,7 +162,7 @@ internal sealed class GatewayHandler(
             int tokens;
             for (var attempt = 1; ; )
             {
-                var pick = picker.Pick(routing, registry.ForModel(request.Model));
+                var pick = picker.Pick(routing, registry.ForModel(request.Model), explain: false);
                 if (pick.Outcome == PickOutcome.AllSaturated)
                 {
                     var waitStarted = Stopwatch.GetTimestamp();

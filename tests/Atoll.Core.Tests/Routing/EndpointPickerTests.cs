@@ -204,6 +204,12 @@ public sealed class EndpointPickerTests
         Assert.Equal(2, inFlight.Weight);
         Assert.Equal(result.Scores.Sum(s => s.Weighted), result.Total, 9);
         Assert.Equal((0 * 2) + (0.5 * 1) + (0.75 * 2) + (0.5 * 1), result.Total, 9);
+
+        // The gateway's per-request pick: the same endpoint and total, no breakdown built.
+        var quick = Picker().Pick(new RoutingRequest("llama"), [a], explain: false);
+        Assert.Same(a, quick.Endpoint);
+        Assert.Equal(result.Total, quick.Total, 9);
+        Assert.Empty(quick.Scores);
     }
 
     [Fact]
