@@ -96,7 +96,7 @@ internal sealed class ApiKeyAuthenticator(IStateStore store, TimeProvider time)
     private async Task<GatewayCaller?> LookUpAsync(string hash, CancellationToken ct)
     {
         // The store may block (SQLite): never on a socket event thread, where forwarded requests run.
-        await InlineIo.LeaveEventThreadAsync().ConfigureAwait(false);
+        await InlineIo.LeaveEventThread();
         if (await store.ApiKeys.FindByHashAsync(hash, ct).ConfigureAwait(false) is { } key)
         {
             return new GatewayCaller(key.Id, key.Name, key.RequestsPerMinute, key.TokensPerMinute, key.MaxConcurrent);

@@ -120,7 +120,7 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
                 {
                     InlineIo.TrySet(socket, inline: false);
                 }
-                await InlineIo.LeaveEventThreadAsync().ConfigureAwait(false);
+                await InlineIo.LeaveEventThread();
                 await next(connection).ConfigureAwait(false);
                 return;
             }

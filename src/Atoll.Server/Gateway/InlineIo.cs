@@ -12,7 +12,7 @@ namespace Atoll.Server.Gateway;
 /// Only the gateway's sockets opt in, one socket at a time: its upstream connections, and a client connection
 /// while it carries forwarded /v1 requests over HTTP/1.1. Everything else (control API, database, object store,
 /// cloud APIs) keeps the runtime's default, so work that may block never runs on an event thread; a client
-/// connection that switches to a control request is switched back first (<see cref="LeaveEventThreadAsync"/>).
+/// connection that switches to a control request is switched back first (<see cref="LeaveEventThread"/>).
 /// </para>
 /// <para>
 /// The per-socket switch is internal to .NET (<c>Socket.PreferInlineCompletions</c>; the process-wide
@@ -54,13 +54,34 @@ internal static class InlineIo
     }
 
     /// <summary>
-    /// Continues on a thread-pool thread when called on a socket event thread (any thread outside the pool), so
-    /// code after it may block without stalling other connections' I/O.
+    /// Continues on a thread-pool thread when awaited on a socket event thread (any thread outside the pool), so code
+    /// after it may block without stalling other connections' I/O; on a pool thread it continues at once.
+    /// <para>
+    /// An awaiter of its own, whose continuation is the caller's: an async method that awaited <c>Task.Yield()</c>
+    /// inside could finish on the pool before its caller's <c>await</c> looked at it, and the caller then went on
+    /// synchronously, still on the event thread (seen once on a loaded machine, in
+    /// <c>InlineIoTests.Leaving_the_event_thread_continues_on_the_pool</c>).
+    /// </para>
     /// </summary>
-    public static ValueTask LeaveEventThreadAsync() =>
-        Thread.CurrentThread.IsThreadPoolThread ? ValueTask.CompletedTask : YieldAsync();
+    public static EventThreadExit LeaveEventThread() => default;
 
-    private static async ValueTask YieldAsync() => await Task.Yield();
+    /// <summary>The awaitable of <see cref="LeaveEventThread"/>.</summary>
+    public readonly struct EventThreadExit : ICriticalNotifyCompletion
+    {
+        public EventThreadExit GetAwaiter() => this;
+
+        public bool IsCompleted => Thread.CurrentThread.IsThreadPoolThread;
+
+        public void GetResult()
+        {
+        }
+
+        public void OnCompleted(Action continuation) =>
+            ThreadPool.QueueUserWorkItem(static c => c(), continuation, preferLocal: false);
+
+        public void UnsafeOnCompleted(Action continuation) =>
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
+    }
 
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_PreferInlineCompletions")]
     private static extern void SetPreferInlineCompletions(Socket socket, bool value);

@@ -36,7 +36,7 @@ internal sealed class OpenAiGatewayMiddleware(RequestDelegate next, GatewayHandl
     private async Task OffEventThreadAsync(HttpContext context)
     {
         SwitchSocket(context, inline: false);
-        await InlineIo.LeaveEventThreadAsync().ConfigureAwait(false);
+        await InlineIo.LeaveEventThread();
         await next(context).ConfigureAwait(false);
     }
 

@@ -24,10 +24,27 @@ public sealed class InlineIoTests
         var (onPoolAfterLeaving, _) = await ReadThenAsync(inline: true, async () =>
         {
             Assert.False(Thread.CurrentThread.IsThreadPoolThread);
-            await InlineIo.LeaveEventThreadAsync();
+            await InlineIo.LeaveEventThread();
             return Thread.CurrentThread.IsThreadPoolThread;
         });
         Assert.True(onPoolAfterLeaving);
+    }
+
+    [Fact]
+    public async Task Leaving_a_thread_outside_the_pool_always_continues_on_the_pool()
+    {
+        // Many times over, from threads of their own: the continuation must never run on the thread that awaited,
+        // however the hop and the await interleave.
+        for (var i = 0; i < 200; i++)
+        {
+            var outcome = await Task.Factory.StartNew(async () =>
+            {
+                var thread = Environment.CurrentManagedThreadId;
+                await InlineIo.LeaveEventThread();
+                return (Thread.CurrentThread.IsThreadPoolThread, Environment.CurrentManagedThreadId != thread);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            Assert.Equal((true, true), outcome);
+        }
     }
 
     [Fact]
@@ -36,7 +53,7 @@ public sealed class InlineIoTests
         var (before, after) = await Task.Run(async () =>
         {
             var thread = Environment.CurrentManagedThreadId;
-            await InlineIo.LeaveEventThreadAsync();
+            await InlineIo.LeaveEventThread();
             return (thread, Environment.CurrentManagedThreadId);
         });
         Assert.Equal(before, after);
