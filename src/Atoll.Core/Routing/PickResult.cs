@@ -2,22 +2,28 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace Atoll.Core.Routing;
 
-/// <summary>The endpoint chosen for a request, or why there is none. A struct: the gateway picks once per request.</summary>
+/// <summary>
+/// The endpoint chosen for a request, or why there is none. A struct: the gateway picks once per request. Its default
+/// value reads as no endpoint (<see cref="PickOutcome.NoEndpoints"/>, empty <see cref="Scores"/>), never as a pick.
+/// </summary>
 public readonly struct PickResult
 {
+    private readonly PickOutcome outcome;
+    private readonly IReadOnlyList<EndpointScore>? scores;
+
     private PickResult(PickOutcome outcome, RoutableEndpoint? endpoint, double total, IReadOnlyList<EndpointScore> scores, FilterCounts counts)
     {
-        Outcome = outcome;
+        this.outcome = outcome;
         Endpoint = endpoint;
         Total = total;
-        Scores = scores;
+        this.scores = scores;
         Counts = counts;
     }
 
-    public PickOutcome Outcome { get; }
+    public PickOutcome Outcome => outcome == PickOutcome.Picked && Endpoint is null ? PickOutcome.NoEndpoints : outcome;
 
     [MemberNotNullWhen(true, nameof(Endpoint))]
-    public bool IsPicked => Outcome == PickOutcome.Picked;
+    public bool IsPicked => Endpoint is not null;
 
     /// <summary>The chosen endpoint; null unless <see cref="IsPicked"/>.</summary>
     public RoutableEndpoint? Endpoint { get; }
@@ -29,7 +35,7 @@ public readonly struct PickResult
     /// Each active scorer's part in the chosen endpoint's total; empty unless picked, and empty when the pick was made
     /// without its breakdown (<see cref="EndpointPicker.Pick(RoutingRequest, IReadOnlyList{RoutableEndpoint}, bool)"/>).
     /// </summary>
-    public IReadOnlyList<EndpointScore> Scores { get; }
+    public IReadOnlyList<EndpointScore> Scores => scores ?? [];
 
     public FilterCounts Counts { get; }
 

@@ -213,6 +213,15 @@ public sealed class EndpointPickerTests
     }
 
     [Fact]
+    public void A_default_result_is_no_pick()
+    {
+        var none = default(PickResult);
+        Assert.False(none.IsPicked);
+        Assert.Equal(PickOutcome.NoEndpoints, none.Outcome);
+        Assert.Empty(none.Scores);
+    }
+
+    [Fact]
     public void Weight_zero_turns_a_scorer_off()
     {
         var options = new PickerOptions();
