@@ -25,9 +25,9 @@ public sealed class MidstreamFailureTests
         // and cut a stream each in their own way.
         foreach (var kestrel in new[] { false, true })
         {
-            using var http = kestrel ? await server.KestrelClientAsync() : new HttpClient { BaseAddress = server.Http.BaseAddress };
+            using var kestrelClient = kestrel ? await server.KestrelClientAsync() : null; // null: Forward, the front
             using var response = await server.PostChatAsync(
-                Chat.Request("a long answer please", 12, stream: true), server.AdminToken, HttpCompletionOption.ResponseHeadersRead, client: http);
+                Chat.Request("a long answer please", 12, stream: true), server.AdminToken, HttpCompletionOption.ResponseHeadersRead, client: kestrelClient);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(kestrel, GatewayServer.AnsweredByKestrel(response));
             var data = await ReadUntilResetAsync(response);

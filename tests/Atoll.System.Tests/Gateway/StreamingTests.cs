@@ -90,15 +90,14 @@ public sealed class StreamingTests(SharedGatewayFixture shared)
     [InlineData(true, false)]
     public async Task Client_leaving_mid_answer_cancels_the_request_on_the_model_server(bool kestrel, bool stream)
     {
-        using var kestrelClient = kestrel ? await shared.Server.KestrelClientAsync() : null;
-        using var http = (HttpClient?)kestrelClient ?? new HttpClient { BaseAddress = shared.Server.Http.BaseAddress };
+        using var kestrelClient = kestrel ? await shared.Server.KestrelClientAsync() : null; // null: Forward, the front
         var before = await SettledCancelledOnSimsAsync();
         using var leave = new CancellationTokenSource();
         // 100 tokens at 100 ms: ten seconds of work the sim does unless the gateway passes the cancellation on.
         var body = Chat.Request($"Recite every tide table you know ({(kestrel ? "kestrel" : "front")}, {(stream ? "stream" : "whole")}).", 100, stream);
         if (stream)
         {
-            var response = await shared.Server.PostChatAsync(body, shared.Server.AdminToken, HttpCompletionOption.ResponseHeadersRead, http, leave.Token);
+            var response = await shared.Server.PostChatAsync(body, shared.Server.AdminToken, HttpCompletionOption.ResponseHeadersRead, kestrelClient, leave.Token);
             try
             {
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -118,7 +117,7 @@ public sealed class StreamingTests(SharedGatewayFixture shared)
             // Leave once the sim is at work on it (its first token is due after 50 ms).
             leave.CancelAfter(TimeSpan.FromMilliseconds(500));
             await Assert.ThrowsAnyAsync<OperationCanceledException>(
-                () => shared.Server.PostChatAsync(body, shared.Server.AdminToken, HttpCompletionOption.ResponseContentRead, http, leave.Token));
+                () => shared.Server.PostChatAsync(body, shared.Server.AdminToken, HttpCompletionOption.ResponseContentRead, kestrelClient, leave.Token));
         }
         // No answer to show who served it when the client left first: the request went on the one connection
         // Kestrel was handed, or on a fresh one (the front's) if that had closed.
