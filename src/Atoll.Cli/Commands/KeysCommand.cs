@@ -27,6 +27,16 @@ internal static class KeysCommand
         {
             Description = "requests in flight at once allowed; more get 429 until one finishes (default: no limit)",
         };
+        foreach (var limit in new[] { rpm, tpm, maxConcurrent })
+        {
+            limit.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<int?>() is < 1)
+                {
+                    r.AddError($"{limit.Name} must be at least 1; leave it out for no limit");
+                }
+            });
+        }
         var quiet = new Option<bool>("--quiet", "-q") { Description = "print only the key" };
         var command = new Command("create", "Create an API key (shown once; only its hash is stored)") { name, rpm, tpm, maxConcurrent, quiet };
         Actions.Set(command, async (result, ct) =>

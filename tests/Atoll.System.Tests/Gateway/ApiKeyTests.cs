@@ -50,6 +50,24 @@ public sealed class ApiKeyTests(SharedGatewayFixture shared)
         Assert.True(deleted.Elapsed < TimeSpan.FromSeconds(7), $"the deleted key was refused only after {deleted.Elapsed.TotalSeconds:0.0} s");
     }
 
+    [Theory]
+    [InlineData("--rpm", "0")]
+    [InlineData("--tpm", "-5")]
+    [InlineData("--max-concurrent", "0")]
+    public async Task A_limit_under_1_is_refused_by_the_cli_naming_the_option_and_no_key_is_made(string option, string value)
+    {
+        var server = shared.Server;
+        var name = $"bad-limit-{Guid.NewGuid():N}";
+
+        var created = await server.CliAsync("keys", "create", "--name", name, option, value);
+
+        Assert.NotEqual(0, created.ExitCode);
+        Assert.Contains($"{option} must be at least 1; leave it out for no limit", created.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("sk-atoll-", created.StandardOutput, StringComparison.Ordinal);
+        var listed = await server.CliAsync("keys", "list", "-o", "json");
+        Assert.DoesNotContain(name, listed.StandardOutput, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Tokens_streamed_before_the_client_left_count_against_the_keys_token_limit()
     {
