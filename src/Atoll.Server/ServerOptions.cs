@@ -51,6 +51,13 @@ public sealed class ServerOptions
         {
             throw new ArgumentException($"invalid --listen '{Listen}': expected a URL such as http://127.0.0.1:7070");
         }
+        if (listen.Scheme == "https")
+        {
+            // Kestrel would fail at start with a stack trace (no certificate is configured here).
+            throw new ArgumentException(
+                $"invalid --listen '{Listen}': atoll server speaks plain HTTP; listen on http:// and terminate TLS in front of it " +
+                "(a reverse proxy or load balancer), and give clients that address with --public-url");
+        }
         if (HeartbeatInterval < TimeSpan.FromSeconds(1))
         {
             throw new ArgumentException($"invalid --heartbeat-interval: must be at least 1s");
