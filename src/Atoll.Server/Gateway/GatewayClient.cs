@@ -70,6 +70,10 @@ internal sealed class KestrelClient(HttpContext context) : GatewayClient
     public override ValueTask WriteAnswerAsync(Http1Connection answer, string endpoint, ReadOnlyMemory<byte> body)
     {
         CopyHeaders(answer, endpoint);
+        if (answer.Status is 204 or 304)
+        {
+            return ValueTask.CompletedTask; // no body and no Content-Length: HTTP gives these none
+        }
         context.Response.ContentLength = body.Length;
         // Kestrel copies the bytes into its output pipe before the write completes: the buffer can go back after.
         return context.Response.Body.WriteAsync(body, context.RequestAborted);

@@ -20,8 +20,8 @@ namespace Atoll.Server.Gateway;
 /// control API, HTTP/2, TLS and every protocol error stay Kestrel's.
 /// <para>
 /// Kestrel's limits apply: head size and header count (a larger head goes to Kestrel, which refuses it), the
-/// keep-alive timeout between requests, the request-headers timeout as the longest silence inside a request, and
-/// the minimum request body data rate (408 below it). A client that takes no bytes of an answer for that same
+/// keep-alive timeout between requests, the request-headers timeout for the whole head from its first byte and as the
+/// longest silence inside a body, and the minimum request body data rate (408 below it). A client that takes no bytes of an answer for that same
 /// silence is disconnected. The API key is checked before the body is read, so a request without one costs no
 /// body buffer. A server shutting down closes idle connections at once and busy ones after their answer.
 /// </para>
@@ -33,14 +33,19 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
 
     private readonly bool inlineIo = options.Value.InlineIo;
     private readonly long maxBody = options.Value.MaxBodyBytes;
-    private readonly int maxHead = kestrel.Value.Limits.MaxRequestLineSize + kestrel.Value.Limits.MaxRequestHeadersTotalSize;
+    private readonly int maxHeaderBytes = kestrel.Value.Limits.MaxRequestHeadersTotalSize;
     private readonly int maxHeaders = kestrel.Value.Limits.MaxRequestHeaderCount;
     private readonly TimeSpan keepAlive = kestrel.Value.Limits.KeepAliveTimeout;
     private readonly TimeSpan silence = kestrel.Value.Limits.RequestHeadersTimeout;
     private readonly MinDataRate? minBodyRate = kestrel.Value.Limits.MinRequestBodyDataRate;
 
-    /// <summary>A request without a valid key whose body has more than this still to come closes instead of skipping it.</summary>
-    private const int MaxSkippedBody = 64 * 1024;
+    /// <summary>
+    /// How long the body of a refused request (no valid key) is read and dropped after its 401, as Kestrel drains a
+    /// body its application did not read (its RequestBodyDrainTimeout). Closing with the body still arriving would
+    /// make the kernel reset the connection, which can destroy the 401 before the client reads it; a body that ends
+    /// in time keeps the connection.
+    /// </summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Serves <paramref name="connection"/> until it closes, or until a request for Kestrel arrives.</summary>
     public async Task ServeAsync(ConnectionContext connection, ConnectionDelegate next)
@@ -72,15 +77,29 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             var examined = default(SequencePosition); // end of what a read that needed more bytes passed over
             HeadVerdict verdict;
             Http1RequestHead head;
+            var headStarted = 0L; // when the head's first bytes came: its time limit counts from there, as Kestrel's
             for (var reads = 1; ; reads++)
             {
-                read = await deadlines.ReadAsync(idle ? keepAlive : silence).ConfigureAwait(false);
+                var wait = keepAlive;
+                if (!idle)
+                {
+                    wait = silence - TimeSpan.FromMilliseconds(Environment.TickCount64 - headStarted);
+                    if (wait <= TimeSpan.Zero)
+                    {
+                        return; // the head took longer than Kestrel's request-headers timeout
+                    }
+                }
+                read = await deadlines.ReadAsync(wait).ConfigureAwait(false);
                 deadlines.ReadDone();
                 if (deadlines.TimedOut || (read.IsCanceled && idle) || (read.IsCompleted && read.Buffer.IsEmpty))
                 {
                     return;
                 }
-                verdict = Http1RequestHead.Parse(read.Buffer, maxHead, maxHeaders, client.Authorization, out head);
+                if (idle)
+                {
+                    headStarted = Environment.TickCount64;
+                }
+                verdict = Http1RequestHead.Parse(read.Buffer, maxHeaderBytes, maxHeaders, client.Authorization, out head);
                 if (verdict != HeadVerdict.NeedMore)
                 {
                     break;
@@ -132,15 +151,11 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             client.Begin(head.Authorization, head.KeepAlive && !deadlines.CloseRequested);
             try
             {
-                // The key first: a client without one gets its 401 and costs no buffer for its body, which is skipped
-                // when it is small and the connection is kept, or else the connection closes. The request's latency
-                // counts from here, as on the Kestrel path: the key check and the body are part of it.
+                // The key first: a client without one gets its 401 and costs no buffer for its body, which is then
+                // read and dropped for up to DrainTimeout. The request's latency counts from here, as on the Kestrel
+                // path: the key check and the body are part of it.
                 var started = Stopwatch.GetTimestamp();
                 var caller = await handler.AuthenticateAsync(client).ConfigureAwait(false);
-                if (caller is null && (!client.KeepAlive || head.ContentLength - (read.Buffer.Length - head.HeadLength) > MaxSkippedBody))
-                {
-                    return;
-                }
                 var body = await ReadBodyAsync(deadlines, read, head, keep: caller is not null).ConfigureAwait(false);
                 if (body is null)
                 {
@@ -180,7 +195,8 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
     /// <summary>
     /// The body after the head, copied out of the pipe as it arrives (a body larger than the pipe's pause threshold
     /// cannot wait in it whole), or null when the connection ends before it is complete. Unless
-    /// <paramref name="keep"/>, the bytes are only passed over and the result is empty.
+    /// <paramref name="keep"/>, the bytes are only passed over, for at most <see cref="DrainTimeout"/>, and the result
+    /// is empty.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<byte[]?> ReadBodyAsync(Http1Deadlines deadlines, ReadResult read, Http1RequestHead head, bool keep)
@@ -190,6 +206,7 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
         var rest = read.Buffer.Slice(head.HeadLength);
         var got = 0L;
         var started = Environment.TickCount64;
+        var drainUntil = keep ? long.MaxValue : started + (long)DrainTimeout.TotalMilliseconds;
         while (true)
         {
             var take = Math.Min(rest.Length, head.ContentLength - got);
@@ -208,7 +225,12 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
             {
                 return null;
             }
-            read = await deadlines.ReadAsync(silence).ConfigureAwait(false);
+            var left = drainUntil - Environment.TickCount64;
+            if (left <= 0)
+            {
+                return null;
+            }
+            read = await deadlines.ReadAsync(left < silence.TotalMilliseconds ? TimeSpan.FromMilliseconds(left) : silence).ConfigureAwait(false);
             deadlines.ReadDone();
             if (deadlines.TimedOut || TooSlow(got, started))
             {

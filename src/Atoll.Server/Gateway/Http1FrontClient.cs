@@ -200,7 +200,11 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
             Utf8Formatter.TryFormat(seconds, span[at..], out var n);
             at = Add(span, at + n, "\r\n"u8);
         }
-        if (length is { } bodyLength)
+        if (status is 204 or 304)
+        {
+            // HTTP gives these no body, so no framing header either (a Content-Length on a 204 is an error).
+        }
+        else if (length is { } bodyLength)
         {
             at = Add(span, at, "Content-Length: "u8);
             Utf8Formatter.TryFormat(bodyLength, span[at..], out var n);

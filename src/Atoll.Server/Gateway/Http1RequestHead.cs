@@ -32,18 +32,23 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
         ("POST /v1/embeddings HTTP/1.1"u8.ToArray(), GatewayRoute.Embeddings, OpenAiEndpoints.EmbeddingsPath),
     ];
 
+    /// <summary>The longest request line the front serves, with its line end.</summary>
+    private static readonly int MaxLineBytes = Lines.Max(l => l.Line.Length) + 2;
+
     /// <summary>
-    /// Reads a request head from the start of <paramref name="input"/>. <paramref name="maxHeadBytes"/> and
+    /// Reads a request head from the start of <paramref name="input"/>. <paramref name="maxHeaderBytes"/> (the header
+    /// lines after the request line, as Kestrel's MaxRequestHeadersTotalSize counts them) and
     /// <paramref name="maxHeaders"/> are Kestrel's limits: a head over them is Kestrel's to refuse.
     /// <paramref name="lastAuthorization"/> is reused when the header is the same as on the connection's last request.
     /// </summary>
-    public static HeadVerdict Parse(ReadOnlySequence<byte> input, int maxHeadBytes, int maxHeaders, string lastAuthorization, out Http1RequestHead head)
+    public static HeadVerdict Parse(ReadOnlySequence<byte> input, int maxHeaderBytes, int maxHeaders, string lastAuthorization, out Http1RequestHead head)
     {
+        var maxHeadBytes = maxHeaderBytes + MaxLineBytes;
         // The head is read where it lies when the first segment holds it whole (the pipe's segments are 4 KB: a large
         // body goes on in the next ones); parsing stops at its blank line, whatever follows.
         if (input.IsSingleSegment || input.FirstSpan.IndexOf("\r\n\r\n"u8) >= 0)
         {
-            return ParseSpan(input.FirstSpan, input.Length, maxHeadBytes, maxHeaders, lastAuthorization, out head);
+            return ParseSpan(input.FirstSpan, input.Length, maxHeaderBytes, maxHeaders, lastAuthorization, out head);
         }
         // A head split over segments (rare: it came in pieces) is read from a copy of its start: no head that the
         // front serves is longer than the limit.
@@ -52,7 +57,7 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
         try
         {
             input.Slice(0, copied).CopyTo(copy);
-            return ParseSpan(copy.AsSpan(0, copied), input.Length, maxHeadBytes, maxHeaders, lastAuthorization, out head);
+            return ParseSpan(copy.AsSpan(0, copied), input.Length, maxHeaderBytes, maxHeaders, lastAuthorization, out head);
         }
         finally
         {
@@ -61,7 +66,7 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
     }
 
     /// <summary><see cref="Parse(ReadOnlySequence{byte}, int, int, string, out Http1RequestHead)"/> of the first bytes of an input <paramref name="inputLength"/> long.</summary>
-    private static HeadVerdict ParseSpan(ReadOnlySpan<byte> input, long inputLength, int maxHeadBytes, int maxHeaders, string lastAuthorization, out Http1RequestHead head)
+    private static HeadVerdict ParseSpan(ReadOnlySpan<byte> input, long inputLength, int maxHeaderBytes, int maxHeaders, string lastAuthorization, out Http1RequestHead head)
     {
         head = default;
         var end = input.IndexOf("\r\n"u8);
@@ -71,6 +76,8 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
         }
         var requestLine = input[..end];
         var consumed = end + 2;
+        // Kestrel allows the header lines and the blank line after them MaxRequestHeadersTotalSize + 2 bytes.
+        var maxConsumed = consumed + maxHeaderBytes + 2;
         var which = 0;
         while (!requestLine.SequenceEqual(Lines[which].Line))
         {
@@ -85,11 +92,12 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
         var headers = 0;
         var keepAlive = true;
         var authorization = "";
+        var authorizations = 0;
         while ((end = input[consumed..].IndexOf("\r\n"u8)) >= 0)
         {
             var line = input.Slice(consumed, end);
             consumed += end + 2;
-            if (consumed > maxHeadBytes)
+            if (consumed > maxConsumed)
             {
                 return HeadVerdict.NotMine;
             }
@@ -123,9 +131,9 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
             }
             else if (Ascii.EqualsIgnoreCase(name, "authorization"u8))
             {
-                if (authorization.Length > 0)
+                if (++authorizations > 1)
                 {
-                    return HeadVerdict.NotMine;
+                    return HeadVerdict.NotMine; // even after an empty one: Kestrel joins them and refuses the key
                 }
                 authorization = Ascii.Equals(value, lastAuthorization) ? lastAuthorization : Encoding.ASCII.GetString(value);
             }
@@ -143,7 +151,7 @@ internal readonly record struct Http1RequestHead(GatewayRoute Route, string Path
                 return HeadVerdict.NotMine;
             }
         }
-        return inputLength > maxHeadBytes ? HeadVerdict.NotMine : HeadVerdict.NeedMore;
+        return inputLength > maxConsumed ? HeadVerdict.NotMine : HeadVerdict.NeedMore;
     }
 
     /// <summary>Whether the bytes so far, without a line end yet, may still become one of the three request lines.</summary>

@@ -57,7 +57,9 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
                 {
                     return AttemptResult.Retry($"answered {status}", status);
                 }
-                return stream && answer.IsEventStream
+                // A stream needs a body: a 204 or 304 (a model server's mistake; done at once after its head) goes on
+                // bodiless, as any answer would.
+                return stream && answer.IsEventStream && !answer.BodyDone
                     ? await StreamAsync(client, endpoint, answer, firstByte).ConfigureAwait(false)
                     : await BufferAsync(client, endpoint, answer, attempt, firstByte).ConfigureAwait(false);
             }

@@ -6,7 +6,7 @@ namespace Atoll.Server.Tests.Gateway;
 
 public sealed class Http1RequestHeadTests
 {
-    private const int MaxHead = 40 * 1024;
+    private const int MaxHead = 32 * 1024; // Kestrel's MaxRequestHeadersTotalSize
     private const int MaxHeaders = 100;
     private const string Chat = "POST /v1/chat/completions HTTP/1.1\r\nHost: gw:7070\r\nAuthorization: Bearer k-1\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n";
 
@@ -82,6 +82,7 @@ public sealed class Http1RequestHeadTests
     [InlineData("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-A: a\u0001b\r\nContent-Length: 5\r\n\r\n")]
     [InlineData("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-A: caf\u00e9\r\nContent-Length: 5\r\n\r\n")]
     [InlineData("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\nContent-Length: 5\r\n\r\n")]
+    [InlineData("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization:\r\nAuthorization: Bearer b\r\nContent-Length: 5\r\n\r\n")]
     [InlineData("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")]
     [InlineData("\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u0001\u00fc\u0003\u0003")]
     [InlineData("GET ")]
@@ -116,6 +117,16 @@ public sealed class Http1RequestHeadTests
         // Without its end yet: still over the limit, so not worth waiting for.
         Assert.Equal(HeadVerdict.NotMine, Parse(big[..1500], out _, maxHead: 1024));
         Assert.Equal(HeadVerdict.NeedMore, Parse(big[..1500], out _, maxHead: 4096));
+
+        // Kestrel's MaxRequestHeadersTotalSize counts the header lines and the blank line after them (+2), not the
+        // request line: so does the front, for every path, not a limit looser by a request line's allowance.
+        foreach (var path in new[] { "/v1/chat/completions", "/v1/embeddings" })
+        {
+            var text = Chat.Replace("/v1/chat/completions", path, StringComparison.Ordinal);
+            var headerBytes = text.Length - text.IndexOf("\r\n", StringComparison.Ordinal) - 2;
+            Assert.Equal(HeadVerdict.Mine, Parse(text, out _, maxHead: headerBytes - 2));
+            Assert.Equal(HeadVerdict.NotMine, Parse(text, out _, maxHead: headerBytes - 3));
+        }
 
         var many = Chat.Replace("Content-Type", string.Concat(Enumerable.Range(0, 5).Select(i => $"X-{i}: 1\r\n")) + "Content-Type", StringComparison.Ordinal);
         Assert.Equal(HeadVerdict.Mine, Parse(many, out _, maxHeaders: 9));

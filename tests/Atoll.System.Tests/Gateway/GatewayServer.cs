@@ -96,7 +96,8 @@ internal sealed class GatewayServer : IAsyncDisposable
                 }, RunningServer.StartTimeout, $"{process} answers GET /readyz with 200");
                 var token = (await File.ReadAllTextAsync(Path.Combine(dataDir, "admin.token"))).Trim();
                 var server = new GatewayServer(process, port, token);
-                await server.WaitEndpointsUpAsync(sims.Count, RunningServer.StartTimeout);
+                // The sims' endpoints and any more given as --endpoint in extra.
+                await server.WaitEndpointsUpAsync(sims.Count + extra.Count(a => a == "--endpoint"), RunningServer.StartTimeout);
                 return server;
             }
             catch (ProcessExitedException e) when (attempt < 3 && e.Output.Contains("address already in use", StringComparison.Ordinal))

@@ -188,8 +188,26 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
         Assert.Equal(HttpStatusCode.Unauthorized, status);
         AssertAnsweredByFront(head);
         Chat.AssertOpenAiErrorJson(body, "invalid_api_key");
-        // Nor is that much body skipped: the connection closes.
-        Assert.True(await connection.ClosedByServerAsync(TimeSpan.FromSeconds(10)), "the server kept reading an unauthenticated 8 MB body");
+        // Nor is the connection held for a body that does not come: it closes once the 5 s drain time is up.
+        Assert.True(await connection.ClosedByServerAsync(TimeSpan.FromSeconds(10)), "the server kept waiting for an unauthenticated 8 MB body");
+    }
+
+    [Fact]
+    public async Task A_refused_body_is_drained_so_its_401_arrives_whole_and_the_connection_stays()
+    {
+        using var connection = await RawConnection.OpenAsync(shared.Server.Port);
+        // 2 MB behind a wrong key, all sent before the answer is read, as SDKs send: a server that closed with the
+        // body still arriving would reset the connection (this send fails) and could destroy the 401.
+        var large = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('x', 2_000_000) + "\"}]}";
+        await connection.SendAsync(Post(large, bearer: "sk-atoll-wrong") + Post(Body("after the refused one", 1)));
+
+        var (status, head, body) = await connection.ReadAnswerAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        AssertAnsweredByFront(head);
+        Chat.AssertOpenAiErrorJson(body, "invalid_api_key");
+        Assert.DoesNotContain("Connection: close", head, StringComparison.OrdinalIgnoreCase);
+        (status, _, body) = await connection.ReadAnswerAsync();
+        Chat.AssertComplete(status, body, 1);
     }
 
     [Fact]
@@ -241,6 +259,38 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
         }
     }
 
+    [Theory]
+    [InlineData(204)]
+    [InlineData(304)]
+    public async Task A_bodiless_answer_to_a_stream_goes_on_without_body_or_framing_and_the_connection_stays_in_step(int status)
+    {
+        // A model server that answers a stream request with a bodiless status and an event-stream type: passed on
+        // as a stream, it would get a chunked body ("0\r\n\r\n") that the client reads as the next answer's start.
+        using var upstream = await BodilessUpstream.StartAsync(status);
+        using var dir = new TempDirectory("front-bodiless");
+        await using var server = await GatewayServer.StartAsync(dir.Combine("server"), [], "--endpoint", $"odd={upstream.Url}");
+        const string Stream = "{\"model\":\"odd\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        var post = $"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {server.AdminToken}\r\n"
+            + $"Content-Type: application/json\r\nContent-Length: {Stream.Length}\r\n\r\n{Stream}";
+        using var connection = await RawConnection.OpenAsync(server.Port);
+
+        foreach (var path in new[] { "front", "Kestrel" })
+        {
+            // The same request with a query string is Kestrel's: both paths pass the status on the same way.
+            await connection.SendAsync(path == "front" ? post : post.Replace("completions HTTP", "completions?x=1 HTTP", StringComparison.Ordinal));
+            await connection.SendAsync(path == "front" ? post : post.Replace("completions HTTP", "completions?x=1 HTTP", StringComparison.Ordinal));
+            for (var answer = 0; answer < 2; answer++)
+            {
+                var (got, head, body) = await connection.ReadAnswerAsync();
+                Assert.Equal((HttpStatusCode)status, got);
+                Assert.DoesNotContain("Transfer-Encoding", head, StringComparison.OrdinalIgnoreCase);
+                Assert.DoesNotContain("Content-Length", head, StringComparison.OrdinalIgnoreCase);
+                Assert.Equal("", body);
+                Assert.Equal(path == "Kestrel", head.Contains("Server: Kestrel", StringComparison.OrdinalIgnoreCase));
+            }
+        }
+    }
+
     private static void AssertAnsweredByFront(string head) => Assert.DoesNotContain("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
 
     private static void AssertAnsweredByKestrel(string head) => Assert.Contains("Server: Kestrel", head, StringComparison.OrdinalIgnoreCase);
@@ -251,6 +301,91 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
         + $"Content-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n{extraHeaders}\r\n{body}";
 
     private static string Body(string prompt, int maxTokens) => JsonSerializer.Serialize(Chat.Request(prompt, maxTokens));
+
+    /// <summary>
+    /// A model server that answers every POST with <c>status</c> and an event-stream type and no body, and /health with
+    /// 200, on keep-alive connections.
+    /// </summary>
+    private sealed class BodilessUpstream : IDisposable
+    {
+        private readonly TcpListener listener;
+        private readonly string answer;
+
+        private BodilessUpstream(TcpListener listener, int status)
+        {
+            this.listener = listener;
+            answer = $"HTTP/1.1 {status} {(status == 204 ? "No Content" : "Not Modified")}\r\nContent-Type: text/event-stream\r\n\r\n";
+            _ = AcceptAsync();
+        }
+
+        public string Url => $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+
+        public static Task<BodilessUpstream> StartAsync(int status)
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return Task.FromResult(new BodilessUpstream(listener, status));
+        }
+
+        public void Dispose() => listener.Stop();
+
+        private async Task AcceptAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    _ = ServeAsync(await listener.AcceptSocketAsync());
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
+        private async Task ServeAsync(Socket socket)
+        {
+            using var _ = socket;
+            var pending = new List<byte>();
+            var buffer = new byte[16 * 1024];
+            try
+            {
+                while (true)
+                {
+                    int end;
+                    while ((end = RawConnection.IndexOfHeadEnd(pending)) < 0)
+                    {
+                        var n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+                        if (n == 0)
+                        {
+                            return;
+                        }
+                        pending.AddRange(buffer.AsSpan(0, n));
+                    }
+                    var head = Encoding.ASCII.GetString([.. pending.Take(end)]);
+                    var lengthLine = head.Split("\r\n").FirstOrDefault(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+                    var total = end + 4 + (lengthLine is null ? 0 : int.Parse(lengthLine[15..].Trim(), global::System.Globalization.CultureInfo.InvariantCulture));
+                    while (pending.Count < total)
+                    {
+                        var n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+                        if (n == 0)
+                        {
+                            return;
+                        }
+                        pending.AddRange(buffer.AsSpan(0, n));
+                    }
+                    pending.RemoveRange(0, total);
+                    var reply = head.StartsWith("POST ", StringComparison.Ordinal) ? answer
+                        : head.StartsWith("GET /health ", StringComparison.Ordinal) ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                        : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+                    await socket.SendAsync(Encoding.ASCII.GetBytes(reply), SocketFlags.None);
+                }
+            }
+            catch (SocketException)
+            {
+            }
+        }
+    }
 
     /// <summary>A bare HTTP/1.1 client connection that reads Content-Length answers one at a time.</summary>
     private sealed class RawConnection : IDisposable
@@ -278,7 +413,11 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
                 await ReceiveAsync(timeout.Token);
             }
             var head = Encoding.ASCII.GetString([.. pending.Take(headEnd)]);
-            var length = head.Split("\r\n").Single(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))[15..].Trim();
+            var status = (HttpStatusCode)int.Parse(head.Split(' ', 3)[1], global::System.Globalization.CultureInfo.InvariantCulture);
+            // HTTP gives a 204 or 304 no body, so no Content-Length; every other answer here must have one.
+            var length = status is HttpStatusCode.NoContent or HttpStatusCode.NotModified
+                ? "0"
+                : head.Split("\r\n").Single(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))[15..].Trim();
             var total = headEnd + 4 + int.Parse(length, global::System.Globalization.CultureInfo.InvariantCulture);
             while (pending.Count < total)
             {
@@ -286,7 +425,6 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
             }
             var body = Encoding.UTF8.GetString([.. pending.Skip(headEnd + 4).Take(total - headEnd - 4)]);
             pending.RemoveRange(0, total);
-            var status = (HttpStatusCode)int.Parse(head.Split(' ', 3)[1], global::System.Globalization.CultureInfo.InvariantCulture);
             return (status, head, body);
         }
 
@@ -324,6 +462,8 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
             }
             pending.AddRange(buffer.AsSpan(0, n));
         }
+
+        public static int IndexOfHeadEnd(List<byte> bytes) => IndexOf(bytes, "\r\n\r\n"u8);
 
         private static int IndexOf(List<byte> bytes, ReadOnlySpan<byte> value)
         {
