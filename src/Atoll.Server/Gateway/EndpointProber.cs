@@ -51,20 +51,24 @@ internal sealed class EndpointProber(
         string? problem = null;
         try
         {
-            using var response = await clients.Probe.GetAsync(new Uri(endpoint.Url, "health"), timeout.Token).ConfigureAwait(false);
+            // The status is the answer; its body is not read.
+            using var response = await clients.Probe.GetAsync(new Uri(endpoint.Url, "health"), HttpCompletionOption.ResponseHeadersRead, timeout.Token)
+                .ConfigureAwait(false);
             healthy = response.IsSuccessStatusCode;
             problem = healthy ? null : $"GET /health answered {(int)response.StatusCode}";
             endpoint.ReportRtt(Stopwatch.GetElapsedTime(started));
-        }
-        catch (HttpRequestException e)
-        {
-            healthy = false;
-            problem = $"GET /health failed: {e.Message}";
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             healthy = false;
             problem = "GET /health gave no answer within 2s";
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            // Whatever one model server answers stays its own failure: an exception out of here would stop the probe
+            // pass of every endpoint (Parallel.ForEachAsync cancels the others), every second.
+            healthy = false;
+            problem = $"GET /health failed: {e.Message}";
         }
         var was = endpoint.ServerHealthy;
         endpoint.ReportProbe(healthy, problem);
@@ -96,9 +100,10 @@ internal sealed class EndpointProber(
                 }
             }
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        catch (Exception) when (!ct.IsCancellationRequested)
         {
-            // No metrics (not every server has them): the queue scorer stays neutral.
+            // No metrics (not every server has them), or none that can be read (over the probe client's size limit, an
+            // unknown charset): the queue scorer stays neutral, and the other endpoints' probes go on.
         }
     }
 

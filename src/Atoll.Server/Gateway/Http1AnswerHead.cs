@@ -69,11 +69,21 @@ internal sealed class Http1AnswerHead
                 {
                     throw new UpstreamException($"malformed Content-Length: \"{Printable(value)}\"");
                 }
+                if (DeclaredLength is { } earlier && earlier != declared)
+                {
+                    throw new UpstreamException($"two different Content-Length headers ({earlier} and {declared})");
+                }
                 DeclaredLength = declared;
             }
             else if (Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
             {
-                Chunked = value.Length >= 7 && Ascii.EqualsIgnoreCase(value[^7..], "chunked"u8);
+                // Only plain chunking: another coding (gzip, chunked) would reach the client still encoded and unlabelled,
+                // and a second Transfer-Encoding header would chunk twice.
+                if (Chunked || !Ascii.EqualsIgnoreCase(value, "chunked"u8))
+                {
+                    throw new UpstreamException($"unsupported Transfer-Encoding: \"{Printable(value)}\" (only chunked, once)");
+                }
+                Chunked = true;
             }
             else if (Ascii.EqualsIgnoreCase(name, "content-type"u8))
             {
@@ -106,6 +116,11 @@ internal sealed class Http1AnswerHead
                     }
                 }
             }
+        }
+        if (Chunked && DeclaredLength is not null)
+        {
+            // RFC 9112 6.3: a sign of response splitting, to be handled as an error, not guessed at.
+            throw new UpstreamException("both Transfer-Encoding and Content-Length in the answer");
         }
     }
 

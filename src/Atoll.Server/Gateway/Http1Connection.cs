@@ -68,6 +68,12 @@ internal sealed class Http1Connection : IDisposable
     public bool BodyDone => framing == Framing.None;
 
     /// <summary>
+    /// Whether the answer has neither a length nor chunks, so its body ends where the connection does: a server that
+    /// dies halfway looks the same as one that finished.
+    /// </summary>
+    public bool CloseDelimited { get; private set; }
+
+    /// <summary>
     /// The whole body when it is already in the buffer (the usual small answer arrives with its head), without a
     /// read: true and the body (the connection's own memory, as <see cref="ReadAsync"/> hands out), or false.
     /// </summary>
@@ -375,6 +381,7 @@ internal sealed class Http1Connection : IDisposable
             framing = Framing.UntilClose;
             keepAlive = false;
         }
+        CloseDelimited = framing == Framing.UntilClose;
     }
 
     private static long ParseChunkSize(ReadOnlySpan<byte> line)

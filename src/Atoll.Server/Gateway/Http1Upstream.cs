@@ -181,9 +181,16 @@ internal sealed class Http1Target(Http1Upstream owner, Http1Pool pool, byte[] he
     public Http1Pool Pool => pool;
 
     /// <summary>
+    /// How soon after its request a pooled connection's failure means it was stale (closed by the server while idle,
+    /// which shows at once: the close was already there, or a reset comes back within a round trip). A failure later
+    /// than this happened while the server had the request, perhaps working on it: it is not sent again here.
+    /// </summary>
+    internal static readonly TimeSpan StaleWindow = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// Sends the POST and reads the answer's head; the caller reads the body and then calls
     /// <see cref="Http1Connection.Release"/>. A pooled connection (reused or kept warm) that fails before any answer
-    /// byte was stale: the exchange goes once more, on a new connection.
+    /// byte and within <see cref="StaleWindow"/> of the send was stale: the exchange goes once more, on a new connection.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Http1Connection> ExchangeAsync(ReadOnlyMemory<byte> body, bool eventStream, CancellationToken ct)
@@ -201,6 +208,7 @@ internal sealed class Http1Target(Http1Upstream owner, Http1Pool pool, byte[] he
             // answer gets this one twice at most, not once per idle connection of the pool.
             var pooled = fresh ? null : pool.TryRent();
             var connection = pooled ?? await pool.ConnectAsync(ct).ConfigureAwait(false);
+            var sending = Environment.TickCount64;
             try
             {
                 await connection.SendAsync(head, body, eventStream, ct).ConfigureAwait(false);
@@ -214,7 +222,7 @@ internal sealed class Http1Target(Http1Upstream owner, Http1Pool pool, byte[] he
                 return connection;
             }
             catch (Exception e) when ((e is IOException or SocketException) && pooled is not null && !connection.ReceivedAny
-                                      && !ct.IsCancellationRequested)
+                                      && Environment.TickCount64 - sending < StaleWindow.TotalMilliseconds && !ct.IsCancellationRequested)
             {
                 connection.Dispose();
                 fresh = true;

@@ -16,8 +16,13 @@ internal sealed class UpstreamClients : IDisposable
     {
         var settings = options.Value;
         Requests = new Http1Upstream(settings.InlineIo, settings.UpstreamIdleTimeout, warmConnections: settings.WarmConnections);
-        Probe = new HttpClient(Handler(), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(5) };
+        // A model server's /metrics is tens to hundreds of KB; a larger answer is refused, not buffered (the default
+        // limit is 2 GB, and model servers run on machines Atoll does not trust).
+        Probe = new HttpClient(Handler(), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(5), MaxResponseContentBufferSize = MaxProbeAnswerBytes };
     }
+
+    /// <summary>The largest /metrics answer the probe reads.</summary>
+    public const int MaxProbeAnswerBytes = 4 * 1024 * 1024;
 
     public Http1Upstream Requests { get; }
 

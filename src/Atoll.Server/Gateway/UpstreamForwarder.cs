@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Json;
 using Atoll.Core.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -100,6 +101,13 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         {
             return AttemptResult.Retry($"answer broke off: {e.Message}", answer.Status);
         }
+        if (answer.CloseDelimited && answer.Status < 300 && IsJson(answer.ContentType) && !IsWholeJson(content.Memory.Span))
+        {
+            // Ended by the close with no length to check against: only the JSON itself tells a finished answer from one
+            // cut short by a dying server, and a 200 with half a body must never reach the client.
+            content.Return();
+            return AttemptResult.Retry("answer broke off: the connection closed before its JSON was complete", answer.Status);
+        }
         try
         {
             if (answer.Status < 300)
@@ -186,7 +194,9 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         {
             return new PooledBody(piece, null);
         }
-        var collected = ArrayPool<byte>.Shared.Rent((int)Math.Max(answer.ContentLength ?? 0, 16 * 1024));
+        // Sized to what came, not to what the head claims: a model server's "Content-Length: 67108864" and then
+        // silence must not hold 64 MB per request. The buffer doubles as the bytes arrive.
+        var collected = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(answer.ContentLength ?? 0, 16 * 1024, 1024 * 1024));
         var length = 0;
         try
         {
@@ -229,6 +239,23 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
             {
                 ArrayPool<byte>.Shared.Return(pooled);
             }
+        }
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null && contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether <paramref name="body"/> is one whole JSON value (whitespace around it allowed).</summary>
+    internal static bool IsWholeJson(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            return reader.Read() && reader.TrySkip() && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 

@@ -209,4 +209,16 @@ public sealed class GatewayPartsTests
     private static NodeView Node(string name, string ready, params ModelEndpoint[] models) =>
         new(name, "local", "r", "local-a", null, CapacityTypes.OnDemand, null, new Dictionary<string, string>(), GpuReport.None, models,
             [new NodeCondition(ConditionTypes.Ready, ready, "x", "x", DateTimeOffset.UnixEpoch)], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null);
+
+    [Theory]
+    [InlineData("{\"id\":\"chatcmpl-1\",\"choices\":[]}\n", true)]
+    [InlineData(" [1, 2] ", true)]
+    [InlineData("{\"id\":\"chat", false)]
+    [InlineData("{\"id\":\"chatcmpl-1\",\"choices\":[", false)]
+    [InlineData("{\"a\":1}{\"b\":2}", false)]
+    [InlineData("", false)]
+    public void A_close_delimited_answer_counts_as_whole_only_as_one_complete_JSON_value(string body, bool whole)
+    {
+        Assert.Equal(whole, UpstreamForwarder.IsWholeJson(global::System.Text.Encoding.UTF8.GetBytes(body)));
+    }
 }

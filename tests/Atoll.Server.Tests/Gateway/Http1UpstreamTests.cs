@@ -119,6 +119,7 @@ public sealed class Http1UpstreamTests
         using var client = new Http1Upstream(inlineIo: false);
         var target = client.Target(server.Url("/v1/chat/completions"));
         var answer = await target.ExchangeAsync(Body, false, CancellationToken.None);
+        Assert.True(answer.CloseDelimited);
         Assert.Equal("{\"a\":1}", await ReadAllAsync(answer));
         answer.Release();
         Assert.Equal(0, client.OpenConnections);
@@ -221,6 +222,33 @@ public sealed class Http1UpstreamTests
     }
 
     [Fact]
+    public async Task A_pooled_connection_that_fails_long_after_its_request_is_not_sent_again()
+    {
+        // The second request on the connection is read, worked on past the stale window, then the connection drops
+        // (a crash, a load balancer's idle cut): the server had the request, so it is an error for the caller's
+        // retry rules (attempts, budget, another endpoint), not a silent second send to the same server.
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            await conn.ReadRequestAsync();
+            await Task.Delay(Http1Target.StaleWindow + TimeSpan.FromMilliseconds(300));
+            conn.Close();
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        var first = await target.ExchangeAsync(Body, false, CancellationToken.None);
+        Assert.Equal("ok", await ReadAllAsync(first));
+        first.Release();
+
+        var e = await Assert.ThrowsAsync<UpstreamException>(() => target.ExchangeAsync(Body, false, CancellationToken.None).AsTask());
+
+        Assert.Contains("closed before an answer", e.Message);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(1, server.Accepted);
+    }
+
+    [Fact]
     public async Task A_new_connection_closed_before_an_answer_fails_once_without_retrying()
     {
         await using var server = new ScriptedServer(async (conn, _) =>
@@ -263,6 +291,12 @@ public sealed class Http1UpstreamTests
     [InlineData("HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "malformed answer header")]
     [InlineData("HTTP/1.1 200 OK\r\nx-atoll-instance: a\u0001b\r\nContent-Length: 0\r\n\r\n", "malformed answer header x-atoll-instance: a control character")]
     [InlineData("HTTP/1.1 200 OK\r\nContent-Type: text/plain; x=\u00e9\r\nContent-Length: 0\r\n\r\n", "malformed answer header Content-Type")]
+    // Framing a client could be split or desynchronized by (RFC 9112 6.3): errors before the first byte, so retried.
+    [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", "both Transfer-Encoding and Content-Length")]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 12\r\n\r\nok", "two different Content-Length headers (2 and 12)")]
+    [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", "unsupported Transfer-Encoding: \"xchunked\"")]
+    [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", "unsupported Transfer-Encoding: \"gzip, chunked\"")]
+    [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "unsupported Transfer-Encoding")]
     public async Task A_malformed_head_is_an_error_naming_what_was_wrong(string answerText, string expected)
     {
         await using var server = new ScriptedServer(async (conn, _) =>
@@ -274,6 +308,21 @@ public sealed class Http1UpstreamTests
         var e = await Assert.ThrowsAsync<UpstreamException>(() =>
             client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None).AsTask());
         Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public async Task The_same_Content_Length_twice_is_one_length()
+    {
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok");
+        });
+        using var client = new Http1Upstream(inlineIo: false);
+        var answer = await client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None);
+        Assert.Equal("ok", await ReadAllAsync(answer));
+        Assert.False(answer.CloseDelimited);
+        answer.Release();
     }
 
     [Fact]

@@ -12,6 +12,27 @@ namespace Atoll.System.Tests.Gateway;
 public sealed class EndpointStatusTests
 {
     [Fact]
+    public async Task An_endpoint_whose_metrics_cannot_be_read_stops_no_other_endpoints_probe()
+    {
+        // One model server's /metrics names a charset .NET does not know (reading it throws InvalidOperationException),
+        // and it answers at once; the other answers /health after 1.5 s (the probe waits 2 s). An exception out of one
+        // endpoint's probe used to cancel the whole pass, every second, so the slow one hardly ever came up.
+        using var odd = RawModelServer.Start(head => (TimeSpan.Zero, head.StartsWith("GET /metrics ", StringComparison.Ordinal)
+            ? "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=nope\r\nContent-Length: 1\r\n\r\nx"
+            : RawModelServer.NotFound));
+        using var slow = RawModelServer.Start(_ => (TimeSpan.Zero, RawModelServer.NotFound), healthDelay: TimeSpan.FromSeconds(1.5));
+        using var dir = new TempDirectory("gateway-probe-isolation");
+
+        // StartAsync waits until both endpoints are up (atoll_gateway_endpoint_up sums to 2): at the first probe pass.
+        var started = global::System.Diagnostics.Stopwatch.StartNew();
+        await using var server = await GatewayServer.StartAsync(dir.Combine("server"), [],
+            "--endpoint", $"odd={odd.Url}", "--endpoint", $"slow={slow.Url}");
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(20), $"both endpoints were up only after {started.Elapsed.TotalSeconds:0}s");
+
+        Assert.Equal(["Up", "Up"], (await EndpointsAsync(server)).Select(e => e.GetProperty("state").GetString()));
+    }
+
+    [Fact]
     public async Task A_killed_model_server_shows_as_unhealthy_with_its_reason_while_its_node_stays_ready()
     {
         using var dir = new TempDirectory("gateway-endpoint-status");

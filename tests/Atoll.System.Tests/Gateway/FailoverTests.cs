@@ -15,6 +15,24 @@ public sealed class FailoverTests
     private static readonly TimeSpan LoadAfterKill = TimeSpan.FromSeconds(4);
 
     [Fact]
+    public async Task An_answer_ended_by_a_close_halfway_through_its_JSON_is_a_failed_attempt_never_a_200()
+    {
+        // No Content-Length, no chunks: the body ends where the connection does, so a server dying halfway looks like
+        // one that finished. With no other endpoint to retry on, the client gets a 502 that says why.
+        using var dying = RawModelServer.Start(head => (TimeSpan.Zero, head.StartsWith("POST ", StringComparison.Ordinal)
+            ? "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"id\":\"chatcmpl-cut\",\"choices\":[{\"index\":0,"
+            : RawModelServer.NotFound));
+        using var dir = new TempDirectory("gateway-cut-json");
+        await using var server = await GatewayServer.StartAsync(dir.Combine("server"), [], "--endpoint", $"cut={dying.Url}");
+
+        using var response = await server.PostChatAsync(Chat.Request("cut short", 2, model: "cut"), server.AdminToken);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadGateway, $"{(int)response.StatusCode}: {body}");
+        Assert.Contains("the connection closed before its JSON was complete", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Backend_SIGKILLed_under_steady_load_fails_no_non_streaming_request()
     {
         using var dir = new TempDirectory("gateway-failover");

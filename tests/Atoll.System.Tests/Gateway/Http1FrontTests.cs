@@ -266,7 +266,9 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
     {
         // A model server that answers a stream request with a bodiless status and an event-stream type: passed on
         // as a stream, it would get a chunked body ("0\r\n\r\n") that the client reads as the next answer's start.
-        using var upstream = await BodilessUpstream.StartAsync(status);
+        var bodiless = $"HTTP/1.1 {status} {(status == 204 ? "No Content" : "Not Modified")}\r\nContent-Type: text/event-stream\r\n\r\n";
+        using var upstream = RawModelServer.Start(head =>
+            (TimeSpan.Zero, head.StartsWith("POST ", StringComparison.Ordinal) ? bodiless : RawModelServer.NotFound));
         using var dir = new TempDirectory("front-bodiless");
         await using var server = await GatewayServer.StartAsync(dir.Combine("server"), [], "--endpoint", $"odd={upstream.Url}");
         const string Stream = "{\"model\":\"odd\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
@@ -301,91 +303,6 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
         + $"Content-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n{extraHeaders}\r\n{body}";
 
     private static string Body(string prompt, int maxTokens) => JsonSerializer.Serialize(Chat.Request(prompt, maxTokens));
-
-    /// <summary>
-    /// A model server that answers every POST with <c>status</c> and an event-stream type and no body, and /health with
-    /// 200, on keep-alive connections.
-    /// </summary>
-    private sealed class BodilessUpstream : IDisposable
-    {
-        private readonly TcpListener listener;
-        private readonly string answer;
-
-        private BodilessUpstream(TcpListener listener, int status)
-        {
-            this.listener = listener;
-            answer = $"HTTP/1.1 {status} {(status == 204 ? "No Content" : "Not Modified")}\r\nContent-Type: text/event-stream\r\n\r\n";
-            _ = AcceptAsync();
-        }
-
-        public string Url => $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
-
-        public static Task<BodilessUpstream> StartAsync(int status)
-        {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return Task.FromResult(new BodilessUpstream(listener, status));
-        }
-
-        public void Dispose() => listener.Stop();
-
-        private async Task AcceptAsync()
-        {
-            try
-            {
-                while (true)
-                {
-                    _ = ServeAsync(await listener.AcceptSocketAsync());
-                }
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-            }
-        }
-
-        private async Task ServeAsync(Socket socket)
-        {
-            using var _ = socket;
-            var pending = new List<byte>();
-            var buffer = new byte[16 * 1024];
-            try
-            {
-                while (true)
-                {
-                    int end;
-                    while ((end = RawConnection.IndexOfHeadEnd(pending)) < 0)
-                    {
-                        var n = await socket.ReceiveAsync(buffer, SocketFlags.None);
-                        if (n == 0)
-                        {
-                            return;
-                        }
-                        pending.AddRange(buffer.AsSpan(0, n));
-                    }
-                    var head = Encoding.ASCII.GetString([.. pending.Take(end)]);
-                    var lengthLine = head.Split("\r\n").FirstOrDefault(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
-                    var total = end + 4 + (lengthLine is null ? 0 : int.Parse(lengthLine[15..].Trim(), global::System.Globalization.CultureInfo.InvariantCulture));
-                    while (pending.Count < total)
-                    {
-                        var n = await socket.ReceiveAsync(buffer, SocketFlags.None);
-                        if (n == 0)
-                        {
-                            return;
-                        }
-                        pending.AddRange(buffer.AsSpan(0, n));
-                    }
-                    pending.RemoveRange(0, total);
-                    var reply = head.StartsWith("POST ", StringComparison.Ordinal) ? answer
-                        : head.StartsWith("GET /health ", StringComparison.Ordinal) ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-                        : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
-                    await socket.SendAsync(Encoding.ASCII.GetBytes(reply), SocketFlags.None);
-                }
-            }
-            catch (SocketException)
-            {
-            }
-        }
-    }
 
     /// <summary>A bare HTTP/1.1 client connection that reads Content-Length answers one at a time.</summary>
     private sealed class RawConnection : IDisposable
@@ -462,8 +379,6 @@ public sealed class Http1FrontTests(SharedGatewayFixture shared)
             }
             pending.AddRange(buffer.AsSpan(0, n));
         }
-
-        public static int IndexOfHeadEnd(List<byte> bytes) => IndexOf(bytes, "\r\n\r\n"u8);
 
         private static int IndexOf(List<byte> bytes, ReadOnlySpan<byte> value)
         {
