@@ -20,9 +20,9 @@ namespace Atoll.Server.Gateway;
 /// control API, HTTP/2, TLS and every protocol error stay Kestrel's.
 /// <para>
 /// Kestrel's limits apply: head size and header count (a larger head goes to Kestrel, which refuses it), the
-/// keep-alive timeout between requests, the request-headers timeout for the whole head from its first byte and as the
-/// longest silence inside a body, and the minimum request body data rate (408 below it). A client that takes no bytes of an answer for that same
-/// silence is disconnected. The API key is checked before the body is read, so a request without one costs no
+/// keep-alive timeout between requests, the request-headers timeout for the whole head from its first byte and as
+/// the longest silence inside a body, and the minimum request body data rate (408 below it). A client that takes no
+/// bytes of an answer for that same silence is disconnected. The API key is checked before the body is read, so a request without one costs no
 /// body buffer. A server shutting down closes idle connections at once and busy ones after their answer.
 /// </para>
 /// </summary>
