@@ -313,11 +313,7 @@ public sealed class Http1UpstreamTests
     [Fact]
     public async Task The_same_Content_Length_twice_is_one_length()
     {
-        await using var server = new ScriptedServer(async (conn, _) =>
-        {
-            await conn.ReadRequestAsync();
-            await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok");
-        });
+        await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok");
         using var client = new Http1Upstream(inlineIo: false);
         var answer = await client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None);
         Assert.Equal("ok", await ReadAllAsync(answer));
