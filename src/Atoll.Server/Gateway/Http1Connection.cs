@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
 namespace Atoll.Server.Gateway;
@@ -20,6 +21,7 @@ internal sealed class Http1Connection : IDisposable
     private static readonly byte[] EventStreamAccept = "\r\nAccept: text/event-stream"u8.ToArray();
 
     private readonly Stream stream;
+    private readonly Socket? plain;
     private readonly Http1AnswerHead answerHead = new();
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int start;
@@ -31,10 +33,12 @@ internal sealed class Http1Connection : IDisposable
     private bool receivedAny;
     private bool disposed;
 
-    public Http1Connection(Http1Pool pool, Stream stream, long now)
+    /// <param name="plain">The socket under a plain (not TLS) connection, for <see cref="QuietSinceReturned"/>.</param>
+    public Http1Connection(Http1Pool pool, Stream stream, long now, Socket? plain = null)
     {
         Pool = pool;
         this.stream = stream;
+        this.plain = plain;
         CreatedAt = now;
         LastUsed = now;
     }
@@ -270,6 +274,26 @@ internal sealed class Http1Connection : IDisposable
         else
         {
             Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Whether nothing arrived on the idle connection since its last answer was read whole, so the next answer read
+    /// from it answers the next request. A model server that wrote more after an answer (the tail of a wrong
+    /// Content-Length, a stray line, a 408 sent on an idle connection) would have those bytes read as the next
+    /// request's answer; one that closed its end would get a request it never reads. One <c>poll</c> system call,
+    /// without waiting. TLS connections are not checked: a TLS 1.3 server sends session tickets after the
+    /// handshake, which look the same from the socket.
+    /// </summary>
+    public bool QuietSinceReturned()
+    {
+        try
+        {
+            return plain is null || !plain.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
         }
     }
 

@@ -60,7 +60,9 @@ internal sealed class Http1Pool(Http1Upstream owner, string key, bool tls, strin
                     return null;
                 }
             }
-            if (!owner.Expired(connection, owner.Now))
+            // A connection that is past its time, or that received bytes or a close while it rested, is closed
+            // here rather than trusted with a request (Http1Connection.QuietSinceReturned).
+            if (!owner.Expired(connection, owner.Now) && connection.QuietSinceReturned())
             {
                 return connection;
             }
@@ -187,7 +189,7 @@ internal sealed class Http1Pool(Http1Upstream owner, string key, bool tls, strin
             Gateway.InlineIo.TrySet(socket, inline: true);
         }
         Interlocked.Increment(ref open);
-        return new Http1Connection(this, stream, owner.Now);
+        return new Http1Connection(this, stream, owner.Now, tls ? null : socket);
     }
 
     /// <summary>

@@ -186,6 +186,43 @@ public sealed class Http1UpstreamTests
         Assert.Equal(3, server.Accepted);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Bytes_a_server_sends_on_an_idle_connection_never_become_the_next_answer(bool inlineIo)
+    {
+        // The first connection answers, then writes a whole second "answer" nobody asked for (as a wrong length's
+        // tail or a 408 on an idle connection would arrive), and answers honestly after that.
+        var strayWritten = new TaskCompletionSource();
+        await using var server = new ScriptedServer(async (conn, number) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            if (number == 1)
+            {
+                await Task.Delay(50);
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray");
+                strayWritten.SetResult();
+            }
+            while (await conn.ReadRequestAsync() is not null)
+            {
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+        using var client = new Http1Upstream(inlineIo);
+        var target = client.Target(server.Url("/v1/chat/completions"));
+        await ExchangeAndReadAsync(target);
+        await strayWritten.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(50); // loopback delivers it long before this
+
+        await ExchangeAndReadAsync(target);
+        await ExchangeAndReadAsync(target);
+
+        Assert.Equal(2, server.Accepted); // the connection that carried stray bytes was closed, not reused
+        Assert.Equal(1, client.OpenConnections);
+        Assert.Equal(3, server.Requests.Count);
+    }
+
     [Fact]
     public async Task A_server_that_drops_requests_gets_one_at_most_twice_however_many_idle_connections_the_pool_holds()
     {
