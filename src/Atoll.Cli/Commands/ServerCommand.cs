@@ -37,6 +37,16 @@ internal static class ServerCommand
         var location = new Option<string?>("--location") { Description = "where this server runs; the gateway prefers endpoints there" };
         var firstByte = new Option<string>("--first-byte-timeout") { Description = "gateway: per attempt, wait this long for a model server to answer before trying another (streams: the first chunk; see --min-tokens-per-second)", DefaultValueFactory = _ => "30s" };
         var minRate = new Option<int>("--min-tokens-per-second") { Description = "gateway: a non-streaming answer (sent only when complete) may take --first-byte-timeout plus max_tokens at this rate; without max_tokens, up to 5 minutes", DefaultValueFactory = _ => 10 };
+        var streamIdle = new Option<string>("--stream-idle-timeout")
+        {
+            Description = "gateway: end a stream with an error event when its model server sends nothing for this long",
+            DefaultValueFactory = _ => "60s",
+        };
+        var streamTimeout = new Option<string>("--stream-timeout")
+        {
+            Description = "gateway: end a stream with an error event when it still runs after this long (with max_tokens: --first-byte-timeout plus max_tokens at --min-tokens-per-second, if less)",
+            DefaultValueFactory = _ => "1h",
+        };
         var capacity = new Option<int>("--endpoint-capacity") { Description = "gateway: concurrent requests per model endpoint before it counts as busy", DefaultValueFactory = _ => 16 };
         var inlineIo = new Option<bool>("--inline-io")
         {
@@ -67,7 +77,7 @@ internal static class ServerCommand
         var agentUrl = new Option<string?>("--agent-url") { Description = "provisioning: where new VMs download the atoll binary [default: PUBLIC_URL/downloads/atoll]" };
         var command = new Command("server", "Run the control plane: API, node registry, reconcilers and the OpenAI-compatible gateway (/v1)")
         {
-            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, minRate, capacity, inlineIo, http1Front, upstreamIdle, warm, leaseDuration, maxFileMb, maxLines,
+            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, minRate, streamIdle, streamTimeout, capacity, inlineIo, http1Front, upstreamIdle, warm, leaseDuration, maxFileMb, maxLines,
             provisioning, reconcile, instancePoll, offerRefresh, unavailableTtl, orphanSweep, agentUrl, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
@@ -93,6 +103,8 @@ internal static class ServerCommand
                     Location = result.GetValue(location),
                     FirstByteTimeout = Durations.Parse(result.GetValue(firstByte)!, "--first-byte-timeout"),
                     MinTokensPerSecond = result.GetValue(minRate),
+                    StreamIdleTimeout = Durations.Parse(result.GetValue(streamIdle)!, "--stream-idle-timeout"),
+                    StreamTimeout = Durations.Parse(result.GetValue(streamTimeout)!, "--stream-timeout"),
                     EndpointCapacity = result.GetValue(capacity),
                     InlineIo = result.GetValue(inlineIo),
                     Http1Front = result.GetValue(http1Front),

@@ -220,7 +220,7 @@ internal sealed class GatewayHandler(
                 {
                     continue; // another request took its last slot since the pick: pick again
                 }
-                var result = await forwarder.ForwardAsync(client, endpoint, path, body, request.Stream, firstByteTimeout, firstByte).ConfigureAwait(false);
+                var result = await forwarder.ForwardAsync(client, endpoint, path, body, request.Stream, firstByteTimeout, firstByte, request.MaxTokens).ConfigureAwait(false);
                 slot.Dispose(); // before waking the queue, so a waiter finds the slot free
                 signal.Release();
                 if (Settle(endpoint, result) is { } settled)

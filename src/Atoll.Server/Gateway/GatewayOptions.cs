@@ -26,6 +26,25 @@ public sealed class GatewayOptions
     /// <summary>Streaming: the longest silence between two chunks before the stream is ended with an error event.</summary>
     public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Streaming: the longest a stream may last once its answer began, however steadily it trickles (a model server
+    /// that sends a comment or a token every minute would otherwise hold the client and an endpoint slot for ever).
+    /// A request with <c>max_tokens</c> gets less when that is shorter: <see cref="FirstByteTimeout"/> for the queue
+    /// and prefill, plus its tokens at <see cref="MinTokensPerSecond"/> (see <see cref="StreamTimeoutFor"/>).
+    /// </summary>
+    public TimeSpan StreamTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a stream of a request with <paramref name="maxTokens"/> may last once its answer began.</summary>
+    internal TimeSpan StreamTimeoutFor(int? maxTokens)
+    {
+        if (maxTokens is not { } tokens)
+        {
+            return StreamTimeout;
+        }
+        var allowed = FirstByteTimeout + TimeSpan.FromSeconds((double)tokens / MinTokensPerSecond);
+        return allowed < StreamTimeout ? allowed : StreamTimeout;
+    }
+
     /// <summary>How long one attempt may wait for the answer's headers: a stream's first chunk, or a whole non-streaming answer.</summary>
     internal TimeSpan FirstByteTimeoutFor(bool stream, GatewayRoute route, int? maxTokens)
     {
@@ -102,9 +121,20 @@ public sealed class GatewayOptions
         {
             problems.Add($"gateway max attempts {MaxAttempts}: expected 1 to 10");
         }
-        if (FirstByteTimeout <= TimeSpan.Zero || ResponseTimeout <= TimeSpan.Zero || StreamIdleTimeout <= TimeSpan.Zero || QueueTimeout < TimeSpan.Zero)
+        foreach (var (name, value) in new[]
         {
-            problems.Add("gateway timeouts must be positive");
+            ("--first-byte-timeout", FirstByteTimeout), ("gateway response timeout", ResponseTimeout),
+            ("--stream-idle-timeout", StreamIdleTimeout), ("--stream-timeout", StreamTimeout),
+        })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                problems.Add($"{name} {value.TotalSeconds:0.###}s: expected a positive duration");
+            }
+        }
+        if (QueueTimeout < TimeSpan.Zero)
+        {
+            problems.Add($"gateway queue timeout {QueueTimeout.TotalSeconds:0.###}s: expected 0 or more");
         }
         if (MaxBodyBytes < 1 || MaxBodyBytes > Array.MaxLength)
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -23,7 +24,8 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<AttemptResult> ForwardAsync(
-        GatewayClient client, RoutableEndpoint endpoint, string path, byte[] body, bool stream, TimeSpan firstByteTimeout, FirstByteTimer firstByte)
+        GatewayClient client, RoutableEndpoint endpoint, string path, byte[] body, bool stream, TimeSpan firstByteTimeout, FirstByteTimer firstByte,
+        int? maxTokens)
     {
         var clientGone = client.Aborted;
         var attempt = client.BeginAttempt(firstByteTimeout);
@@ -61,7 +63,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
                 // A stream needs a body: a 204 or 304 (a model server's mistake; done at once after its head) goes on
                 // bodiless, as any answer would.
                 return stream && answer.IsEventStream && !answer.BodyDone
-                    ? await StreamAsync(client, endpoint, answer, firstByte).ConfigureAwait(false)
+                    ? await StreamAsync(client, endpoint, answer, firstByte, maxTokens).ConfigureAwait(false)
                     : await BufferAsync(client, endpoint, answer, attempt, firstByte).ConfigureAwait(false);
             }
             finally
@@ -125,18 +127,25 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<AttemptResult> StreamAsync(GatewayClient client, RoutableEndpoint endpoint, Http1Connection answer, FirstByteTimer firstByte)
+    private async ValueTask<AttemptResult> StreamAsync(
+        GatewayClient client, RoutableEndpoint endpoint, Http1Connection answer, FirstByteTimer firstByte, int? maxTokens)
     {
         var settings = options.Value;
         var events = 0;
         var first = true;
+        // Every wait is the idle timeout or what is left of the whole stream's, whichever ends first.
+        var limit = settings.StreamTimeoutFor(maxTokens);
+        var began = Stopwatch.GetTimestamp();
+        var waitIsLimit = false; // whether the wait set last ends at the limit (a timer may fire a little early)
         try
         {
             await client.StartStreamAsync(answer, endpoint.Name).ConfigureAwait(false);
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(client.Aborted);
             while (true)
             {
-                idle.CancelAfter(settings.StreamIdleTimeout);
+                var left = limit - Stopwatch.GetElapsedTime(began);
+                waitIsLimit = left < settings.StreamIdleTimeout;
+                idle.CancelAfter(waitIsLimit ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : settings.StreamIdleTimeout);
                 var piece = await answer.ReadAsync(idle.Token).ConfigureAwait(false);
                 if (piece.IsEmpty)
                 {
@@ -159,7 +168,9 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
-            var reason = e is OperationCanceledException ? $"no data for {settings.StreamIdleTimeout.TotalSeconds:0.#}s" : e.Message;
+            var reason = e is not OperationCanceledException ? e.Message
+                : waitIsLimit ? $"still going after {limit.TotalSeconds:0.#}s, the longest {StreamLimitFor(maxTokens)}"
+                : $"no data for {settings.StreamIdleTimeout.TotalSeconds:0.#}s";
             var message = $"the model server {endpoint.Name} failed mid-stream ({reason}); the answer is incomplete";
             try
             {
@@ -176,6 +187,15 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
             }
             return new AttemptResult(AttemptOutcome.StreamBroken, answer.Status, message, events);
         }
+    }
+
+    /// <summary>What a stream's time limit is for, in words, to end "the longest ..." in its error event.</summary>
+    private string StreamLimitFor(int? maxTokens)
+    {
+        var settings = options.Value;
+        return settings.StreamTimeoutFor(maxTokens) < settings.StreamTimeout
+            ? $"a stream of max_tokens {maxTokens} may take at {settings.MinTokensPerSecond} tokens/s"
+            : "a stream may take on this gateway";
     }
 
     /// <summary>

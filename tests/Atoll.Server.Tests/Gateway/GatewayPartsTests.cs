@@ -20,6 +20,29 @@ public sealed class GatewayPartsTests
         Assert.Empty(new GatewayOptions().Validate());
     }
 
+    [Fact]
+    public void Timeouts_that_are_not_positive_are_named_by_their_option()
+    {
+        var problems = new GatewayOptions
+        {
+            FirstByteTimeout = TimeSpan.Zero, StreamIdleTimeout = TimeSpan.Zero, StreamTimeout = TimeSpan.FromSeconds(-1),
+        }.Validate();
+        Assert.Contains("--first-byte-timeout 0s: expected a positive duration", problems);
+        Assert.Contains("--stream-idle-timeout 0s: expected a positive duration", problems);
+        Assert.Contains("--stream-timeout -1s: expected a positive duration", problems);
+        Assert.Equal(3, problems.Count);
+    }
+
+    [Theory]
+    [InlineData(null, 3600)] // no max_tokens: the gateway's limit
+    [InlineData(100, 40)] // 30 s for the queue and prefill, then 100 tokens at 10/s
+    [InlineData(1_000_000, 3600)] // more tokens than the limit allows at 10/s: the limit
+    public void A_stream_may_last_its_max_tokens_at_the_slowest_rate_allowed_up_to_the_limit(int? maxTokens, double seconds)
+    {
+        var options = new GatewayOptions(); // first byte 30 s, 10 tokens/s, stream timeout 1 h
+        Assert.Equal(TimeSpan.FromSeconds(seconds), options.StreamTimeoutFor(maxTokens));
+    }
+
     [Theory]
     [InlineData(0L)]
     [InlineData(3L * 1024 * 1024 * 1024)]

@@ -59,6 +59,43 @@ public sealed class MidstreamFailureTests
         }
     }
 
+    [Fact]
+    public async Task A_stream_that_trickles_past_its_time_limit_or_goes_silent_ends_with_an_error_event()
+    {
+        // Model servers that send an SSE comment every 200 ms for ever (no token, no end), and one that sends the
+        // head only. Without limits both would hold the client and an endpoint slot as long as they like.
+        using var dir = new TempDirectory("gateway-stream-limits");
+        using var trickling = RawModelServer.StartTrickling(TimeSpan.FromMilliseconds(200));
+        using var silent = RawModelServer.StartTrickling(TimeSpan.MaxValue);
+        await using var server = await GatewayServer.StartAsync(dir.Combine("server"), [],
+            "--endpoint", $"trickle={trickling.Url}", "--endpoint", $"silent={silent.Url}",
+            "--stream-timeout", "3s", "--stream-idle-timeout", "1s", "--first-byte-timeout", "1s", "--min-tokens-per-second", "10");
+
+        // No max_tokens: the gateway's --stream-timeout. max_tokens 10: --first-byte-timeout plus 10 tokens at 10/s,
+        // 2 s. Silent: the idle timeout, 1 s.
+        var cases = new (string Name, object Body, string Expected, double Seconds)[]
+        {
+            ("no max_tokens", new { model = "trickle", messages = new[] { new { role = "user", content = "hi" } }, stream = true },
+                "still going after 3s, the longest a stream may take on this gateway", 3),
+            ("max_tokens 10", Chat.Request("hi", 10, stream: true, model: "trickle"),
+                "still going after 2s, the longest a stream of max_tokens 10 may take at 10 tokens/s", 2),
+            ("silent", Chat.Request("hi", 10, stream: true, model: "silent"), "no data for 1s", 1),
+        };
+        foreach (var (name, body, expected, seconds) in cases)
+        {
+            var watch = global::System.Diagnostics.Stopwatch.StartNew();
+            using var response = await server.PostChatAsync(body, server.AdminToken, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var data = await ReadUntilResetAsync(response);
+            var took = watch.Elapsed.TotalSeconds;
+
+            Assert.True(data.Count == 1, $"{name}: expected only the error event, got: {string.Join(" | ", data)}");
+            Chat.AssertOpenAiErrorJson(data[0], code: "upstream_failed");
+            Assert.True(data[0].Contains(expected, StringComparison.Ordinal), $"{name}: expected \"{expected}\" in {data[0]}");
+            Assert.True(took >= seconds - 0.1 && took < seconds + 2.5, $"{name}: ended after {took:0.00}s, expected about {seconds}s");
+        }
+    }
+
     /// <summary>
     /// The SSE data lines the client received before the gateway cut the connection (it ends a broken stream with an
     /// error event, then resets, so that clients that ignore the event still see a failure).

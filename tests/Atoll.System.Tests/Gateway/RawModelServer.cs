@@ -13,10 +13,12 @@ internal sealed class RawModelServer : IDisposable
 {
     private readonly TcpListener listener;
     private readonly Func<string, (TimeSpan Delay, string? Reply)> answer;
+    private readonly TimeSpan? trickleEvery;
 
-    private RawModelServer(Func<string, (TimeSpan Delay, string? Reply)> answer)
+    private RawModelServer(Func<string, (TimeSpan Delay, string? Reply)> answer, TimeSpan? trickleEvery = null)
     {
         this.answer = answer;
+        this.trickleEvery = trickleEvery;
         listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         _ = AcceptAsync();
@@ -27,6 +29,13 @@ internal sealed class RawModelServer : IDisposable
     /// <summary>Answers GET /health with 200 (after <paramref name="healthDelay"/>) and everything else as <paramref name="answer"/> says.</summary>
     public static RawModelServer Start(Func<string, (TimeSpan Delay, string? Reply)> answer, TimeSpan healthDelay = default) =>
         new(head => head.StartsWith("GET /health ", StringComparison.Ordinal) ? (healthDelay, Ok("ok")) : answer(head));
+
+    /// <summary>
+    /// Answers every POST with the head of an event stream and then an SSE comment every <paramref name="every"/>
+    /// (never a token, never an end), until the gateway lets go; <see cref="TimeSpan.MaxValue"/> sends the head only.
+    /// </summary>
+    public static RawModelServer StartTrickling(TimeSpan every) =>
+        new(head => head.StartsWith("GET /health ", StringComparison.Ordinal) ? (TimeSpan.Zero, Ok("ok")) : (TimeSpan.Zero, NotFound), every);
 
     /// <summary>A 200 with <paramref name="body"/> and its Content-Length.</summary>
     public static string Ok(string body, string contentType = "text/plain") =>
@@ -78,6 +87,11 @@ internal sealed class RawModelServer : IDisposable
                     }
                 }
                 pending.RemoveRange(0, total);
+                if (trickleEvery is { } every && head.StartsWith("POST ", StringComparison.Ordinal))
+                {
+                    await TrickleAsync(socket, every);
+                    return;
+                }
                 var (delay, reply) = answer(head);
                 if (delay > TimeSpan.Zero)
                 {
@@ -96,6 +110,18 @@ internal sealed class RawModelServer : IDisposable
         }
         catch (SocketException)
         {
+        }
+    }
+
+    private static async Task TrickleAsync(Socket socket, TimeSpan every)
+    {
+        await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"u8.ToArray(), SocketFlags.None);
+        var comment = Encoding.ASCII.GetBytes($"{": ping\n\n".Length:x}\r\n: ping\n\n\r\n");
+        var until = DateTime.UtcNow.AddSeconds(60); // a guard: the gateway lets go long before
+        while (DateTime.UtcNow < until)
+        {
+            await Task.Delay(every == TimeSpan.MaxValue ? TimeSpan.FromSeconds(60) : every);
+            await socket.SendAsync(comment, SocketFlags.None);
         }
     }
 
