@@ -71,6 +71,14 @@ public sealed class SimOptions
     /// </summary>
     public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// An idle keep-alive connection is closed after this long, as vLLM's API server does (uvicorn's
+    /// <c>timeout_keep_alive</c>, <c>VLLM_HTTP_TIMEOUT_KEEP_ALIVE</c>: 5 s by default), so clients and proxies meet
+    /// the connection closes they meet in production. Kestrel checks once a second: closed 5 to 6 s after the last
+    /// answer.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Characters per prefix-cache block (about 16 tokens).</summary>
     public const int PrefixBlockChars = 64;
 
@@ -99,6 +107,8 @@ public sealed class SimOptions
         RequireDelay(InterTokenLatency, "--itl");
         RequireDelay(PrefillPerToken, "--prefill-per-token");
         RequireDelay(StartupDelay, "--startup-delay");
+        Require(KeepAliveTimeout >= TimeSpan.FromSeconds(1) && KeepAliveTimeout <= TimeSpan.FromDays(1), "--keep-alive-timeout",
+            KeepAliveTimeout.TotalSeconds, "1 to 86400 (seconds)");
         Require(Jitter is >= 0 and <= 1, "--jitter", Jitter, "0 to 1");
         Require(MaxNumSeqs >= 1, "--max-num-seqs", MaxNumSeqs, "1 or more");
         Require(MaxWaiting >= 0, "--max-waiting", MaxWaiting, "0 or more");

@@ -30,6 +30,7 @@ public static class SimServer
             k.AddServerHeader = false;
             // The body limit is ours (--max-body-bytes), answered as 413 in OpenAI's error shape.
             k.Limits.MaxRequestBodySize = null;
+            k.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o =>

@@ -1,9 +1,36 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace Atoll.Sim.Tests;
 
 public class HealthAndInstanceTests
 {
+    [Fact]
+    public async Task An_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout_as_vllm_does()
+    {
+        var options = SimHost.Instant();
+        options.KeepAliveTimeout = TimeSpan.FromSeconds(1);
+        await using var sim = await SimHost.StartAsync(options);
+        using var client = new TcpClient();
+        await client.ConnectAsync(sim.BaseAddress.Host, sim.BaseAddress.Port);
+        var stream = client.GetStream();
+        var buffer = new byte[4096];
+        await stream.WriteAsync("GET /health HTTP/1.1\r\nHost: sim\r\n\r\n"u8.ToArray());
+        var read = await stream.ReadAsync(buffer);
+        Assert.StartsWith("HTTP/1.1 200", global::System.Text.Encoding.ASCII.GetString(buffer, 0, read), StringComparison.Ordinal);
+
+        // Kestrel checks once a second: the close comes 1 to 2 s after the answer. A second request on time is served.
+        var watch = global::System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(300);
+        await stream.WriteAsync("GET /health HTTP/1.1\r\nHost: sim\r\n\r\n"u8.ToArray());
+        read = await stream.ReadAsync(buffer);
+        Assert.StartsWith("HTTP/1.1 200", global::System.Text.Encoding.ASCII.GetString(buffer, 0, read), StringComparison.Ordinal);
+        watch.Restart();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, await stream.ReadAsync(buffer, timeout.Token));
+        Assert.InRange(watch.Elapsed.TotalSeconds, 0.9, 3.5);
+    }
+
     [Fact]
     public async Task Health_is_503_during_the_startup_delay_then_200()
     {

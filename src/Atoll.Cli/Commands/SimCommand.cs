@@ -37,12 +37,17 @@ internal static class SimCommand
             DefaultValueFactory = _ => string.Join(',', d.FailureKinds),
         };
         var seed = new Option<int?>("--seed") { Description = "seed of failure choice and jitter [default: from the clock]" };
+        var keepAlive = new Option<double>("--keep-alive-timeout")
+        {
+            Description = "close an idle keep-alive connection after this long (s), as vLLM does (VLLM_HTTP_TIMEOUT_KEEP_ALIVE)",
+            DefaultValueFactory = _ => d.KeepAliveTimeout.TotalSeconds,
+        };
         var maxBodyBytes = new Option<long>("--max-body-bytes") { Description = "largest request body accepted; larger ones get 413", DefaultValueFactory = _ => d.MaxBodyBytes };
 
         var command = new Command("sim", "Run a simulated OpenAI-compatible model server (a vLLM stand-in) with configurable latency, queueing, prefix cache and failures")
         {
             host, port, model, instance, ttft, itl, prefill, jitter, maxNumSeqs, maxWaiting, cacheBlocks, defaultMaxTokens, maxOutputTokens,
-            embeddingDim, startupDelay, failureRate, failureKinds, seed, maxBodyBytes, ParentWatch.Option,
+            embeddingDim, startupDelay, failureRate, failureKinds, seed, maxBodyBytes, keepAlive, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
         {
@@ -67,6 +72,9 @@ internal static class SimCommand
                 FailureKinds = result.GetValue(failureKinds)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                 Seed = result.GetValue(seed),
                 MaxBodyBytes = result.GetValue(maxBodyBytes),
+                KeepAliveTimeout = result.GetValue(keepAlive) is var seconds && double.IsFinite(seconds) && seconds is >= 1 and <= 86_400
+                    ? TimeSpan.FromSeconds(seconds)
+                    : throw new ArgumentException($"invalid --keep-alive-timeout {seconds}: expected 1 to 86400 (seconds)"),
             };
             const string listenHint = "choose another --port";
             ListenProbe.ThrowIfInUse(options.ListenUrl, listenHint);
