@@ -74,8 +74,8 @@ public sealed class SimOptions
     /// <summary>
     /// An idle keep-alive connection is closed after this long, as vLLM's API server does (uvicorn's
     /// <c>timeout_keep_alive</c>, <c>VLLM_HTTP_TIMEOUT_KEEP_ALIVE</c>: 5 s by default), so clients and proxies meet
-    /// the connection closes they meet in production. Kestrel checks once a second: closed 5 to 6 s after the last
-    /// answer.
+    /// the connection closes they meet in production. Kestrel checks once a second and allows one more: closed 5 to
+    /// 7 s after the last answer.
     /// </summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

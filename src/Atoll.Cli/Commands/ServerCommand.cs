@@ -35,8 +35,8 @@ internal static class ServerCommand
         var maxLines = new Option<int>("--max-batch-lines") { Description = "batch: most request lines in one input file", DefaultValueFactory = _ => 50_000 };
         var endpoints = new Option<string[]>("--endpoint") { Description = "a model endpoint no agent reports, MODEL=URL (repeatable)" };
         var location = new Option<string?>("--location") { Description = "where this server runs; the gateway prefers endpoints there" };
-        var firstByte = new Option<string>("--first-byte-timeout") { Description = "gateway: per attempt, wait this long for a model server to answer before trying another (streams: the first chunk; see --min-tokens-per-second)", DefaultValueFactory = _ => "30s" };
-        var minRate = new Option<int>("--min-tokens-per-second") { Description = "gateway: a non-streaming answer (sent only when complete) may take --first-byte-timeout plus max_tokens at this rate; without max_tokens, up to 5 minutes", DefaultValueFactory = _ => 10 };
+        var firstByte = new Option<string>("--first-byte-timeout") { Description = "gateway: per attempt, wait this long for a model server's answer to begin before trying another (streams: its headers, then --stream-idle-timeout; non-streaming: see --min-tokens-per-second)", DefaultValueFactory = _ => "30s" };
+        var minRate = new Option<int>("--min-tokens-per-second") { Description = "gateway: the slowest generation allowed: a non-streaming answer (sent only when complete) may take --first-byte-timeout plus max_tokens at this rate (without max_tokens, up to 5 minutes); a stream, see --stream-timeout", DefaultValueFactory = _ => 10 };
         var streamIdle = new Option<string>("--stream-idle-timeout")
         {
             Description = "gateway: end a stream with an error event when its model server sends nothing for this long",
@@ -44,7 +44,7 @@ internal static class ServerCommand
         };
         var streamTimeout = new Option<string>("--stream-timeout")
         {
-            Description = "gateway: end a stream with an error event when it still runs after this long (with max_tokens: --first-byte-timeout plus max_tokens at --min-tokens-per-second, if less)",
+            Description = "gateway: end a stream with an error event when it still runs after this long (with max_tokens: the longer of --first-byte-timeout and --stream-idle-timeout plus max_tokens at --min-tokens-per-second, if less)",
             DefaultValueFactory = _ => "1h",
         };
         var capacity = new Option<int>("--endpoint-capacity") { Description = "gateway: concurrent requests per model endpoint before it counts as busy", DefaultValueFactory = _ => 16 };

@@ -12,6 +12,12 @@ internal enum AttemptOutcome
     /// <summary>A stream had started and the backend failed; the client got an error event.</summary>
     StreamBroken,
 
+    /// <summary>
+    /// The gateway ended a stream at its time limit (<see cref="GatewayOptions.StreamTimeout"/>); the client got an
+    /// error event. Not held against the endpoint: a long generation is no failure of a healthy server.
+    /// </summary>
+    StreamTimedOut,
+
     /// <summary>The client went away; the upstream request was cancelled.</summary>
     ClientGone,
 }

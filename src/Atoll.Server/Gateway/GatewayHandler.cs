@@ -274,6 +274,8 @@ internal sealed class GatewayHandler(
             case AttemptOutcome.StreamBroken:
                 Fail(endpoint, result);
                 return "stream_error";
+            case AttemptOutcome.StreamTimedOut:
+                return "stream_timeout";
             default:
                 return null;
         }

@@ -29,8 +29,9 @@ public sealed class GatewayOptions
     /// <summary>
     /// Streaming: the longest a stream may last once its answer began, however steadily it trickles (a model server
     /// that sends a comment or a token every minute would otherwise hold the client and an endpoint slot for ever).
-    /// A request with <c>max_tokens</c> gets less when that is shorter: <see cref="FirstByteTimeout"/> for the queue
-    /// and prefill, plus its tokens at <see cref="MinTokensPerSecond"/> (see <see cref="StreamTimeoutFor"/>).
+    /// A request with <c>max_tokens</c> gets less when that is shorter: the longer of <see cref="FirstByteTimeout"/>
+    /// and <see cref="StreamIdleTimeout"/> for the queue and prefill (vLLM sends a stream's headers at once), plus
+    /// its tokens at <see cref="MinTokensPerSecond"/> (see <see cref="StreamTimeoutFor"/>).
     /// </summary>
     public TimeSpan StreamTimeout { get; set; } = TimeSpan.FromHours(1);
 
@@ -41,7 +42,8 @@ public sealed class GatewayOptions
         {
             return StreamTimeout;
         }
-        var allowed = FirstByteTimeout + TimeSpan.FromSeconds((double)tokens / MinTokensPerSecond);
+        var start = FirstByteTimeout > StreamIdleTimeout ? FirstByteTimeout : StreamIdleTimeout;
+        var allowed = start + TimeSpan.FromSeconds((double)tokens / MinTokensPerSecond);
         return allowed < StreamTimeout ? allowed : StreamTimeout;
     }
 
@@ -113,6 +115,9 @@ public sealed class GatewayOptions
 
     public EjectionOptions Ejection { get; set; } = new();
 
+    /// <summary>The longest any timeout may be set to: a timer cannot wait more than about 49 days.</summary>
+    internal static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(7);
+
     /// <summary>Problems with these settings, each naming its setting; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -127,9 +132,9 @@ public sealed class GatewayOptions
             ("--stream-idle-timeout", StreamIdleTimeout), ("--stream-timeout", StreamTimeout),
         })
         {
-            if (value <= TimeSpan.Zero)
+            if (value <= TimeSpan.Zero || value > MaxTimeout)
             {
-                problems.Add($"{name} {value.TotalSeconds:0.###}s: expected a positive duration");
+                problems.Add($"{name} {value.TotalSeconds:0.###}s: expected a positive duration up to {MaxTimeout.TotalDays:0} days");
             }
         }
         if (QueueTimeout < TimeSpan.Zero)

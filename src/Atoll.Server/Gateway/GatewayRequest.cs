@@ -38,6 +38,7 @@ internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixH
         var modelType = JsonTokenType.None;
         var stream = false;
         int? maxTokens = null;
+        int? maxCompletionTokens = null; // wins over max_tokens, as in vLLM, whichever comes first
         var content = JsonTokenType.None;
         var contentItems = 0;
         var prompt = new PrefixHashBuilder();
@@ -72,11 +73,19 @@ internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixH
                 }
                 else if (reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_completion_tokens"u8))
                 {
-                    // Only read, for the time a non-streaming answer may take; the model server judges the value.
+                    // Only read, for the time an answer may take; the model server judges the value.
+                    var completion = reader.ValueTextEquals("max_completion_tokens"u8);
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var limit) && limit > 0)
                     {
-                        maxTokens = limit;
+                        if (completion)
+                        {
+                            maxCompletionTokens = limit;
+                        }
+                        else
+                        {
+                            maxTokens = limit;
+                        }
                     }
                     reader.Skip();
                 }
@@ -121,7 +130,7 @@ internal sealed record GatewayRequest(string Model, bool Stream, ulong[] PrefixH
         {
             return (null, $"'{fieldName}' is a required property" + (kind == GatewayRoute.ChatCompletions ? " and must be a non-empty array" : ""), fieldName);
         }
-        return (new GatewayRequest(model!, stream, prompt.ToArray(), prompt.Length, maxTokens), null, null);
+        return (new GatewayRequest(model!, stream, prompt.ToArray(), prompt.Length, maxCompletionTokens ?? maxTokens), null, null);
     }
 
     private static string TypeName(JsonTokenType type) => type switch

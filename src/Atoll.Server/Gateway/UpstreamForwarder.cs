@@ -136,7 +136,10 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         // Every wait is the idle timeout or what is left of the whole stream's, whichever ends first.
         var limit = settings.StreamTimeoutFor(maxTokens);
         var began = Stopwatch.GetTimestamp();
-        var waitIsLimit = false; // whether the wait set last ends at the limit (a timer may fire a little early)
+        // Whether the wait set last ends at the limit rather than the idle timeout. The timer runs only while a read
+        // waits (it is stopped during the write to the client, which a slow client may hold up), so the wait set
+        // last is the one that ran out; and a timer may fire a little early, so the clock cannot tell.
+        var waitIsLimit = false;
         try
         {
             await client.StartStreamAsync(answer, endpoint.Name).ConfigureAwait(false);
@@ -147,6 +150,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
                 waitIsLimit = left < settings.StreamIdleTimeout;
                 idle.CancelAfter(waitIsLimit ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : settings.StreamIdleTimeout);
                 var piece = await answer.ReadAsync(idle.Token).ConfigureAwait(false);
+                idle.CancelAfter(Timeout.InfiniteTimeSpan);
                 if (piece.IsEmpty)
                 {
                     await client.EndStreamAsync().ConfigureAwait(false);
@@ -168,13 +172,14 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
-            var reason = e is not OperationCanceledException ? e.Message
-                : waitIsLimit ? $"still going after {limit.TotalSeconds:0.#}s, the longest {StreamLimitFor(maxTokens)}"
-                : $"no data for {settings.StreamIdleTimeout.TotalSeconds:0.#}s";
-            var message = $"the model server {endpoint.Name} failed mid-stream ({reason}); the answer is incomplete";
+            // Past the limit the gateway ends the stream itself: a long generation is not the model server's failure.
+            var timedOut = e is OperationCanceledException && waitIsLimit;
+            var message = timedOut
+                ? $"the gateway ended the stream from {endpoint.Name} after {limit.TotalSeconds:0.#}s, the longest {StreamLimitFor(maxTokens)}; the answer is incomplete"
+                : $"the model server {endpoint.Name} failed mid-stream ({(e is OperationCanceledException ? $"no data for {settings.StreamIdleTimeout.TotalSeconds:0.#}s" : e.Message)}); the answer is incomplete";
             try
             {
-                await client.WriteStreamAsync(Encoding.UTF8.GetBytes(OpenAiErrors.StreamEvent(message, "upstream_failed"))).ConfigureAwait(false);
+                await client.WriteStreamAsync(Encoding.UTF8.GetBytes(OpenAiErrors.StreamEvent(message, timedOut ? "stream_timeout" : "upstream_failed"))).ConfigureAwait(false);
                 // Then cut the connection instead of ending the response cleanly: clients that ignore error events
                 // (the official .NET SDK does) must see a failure, never a short answer that looks complete. The
                 // pause lets the event leave before the reset.
@@ -185,7 +190,7 @@ internal sealed class UpstreamForwarder(UpstreamClients clients, IOptions<Gatewa
             {
                 return new AttemptResult(AttemptOutcome.ClientGone, answer.Status, null, events);
             }
-            return new AttemptResult(AttemptOutcome.StreamBroken, answer.Status, message, events);
+            return new AttemptResult(timedOut ? AttemptOutcome.StreamTimedOut : AttemptOutcome.StreamBroken, answer.Status, message, events);
         }
     }
 

@@ -27,19 +27,22 @@ public sealed class GatewayPartsTests
         {
             FirstByteTimeout = TimeSpan.Zero, StreamIdleTimeout = TimeSpan.Zero, StreamTimeout = TimeSpan.FromSeconds(-1),
         }.Validate();
-        Assert.Contains("--first-byte-timeout 0s: expected a positive duration", problems);
-        Assert.Contains("--stream-idle-timeout 0s: expected a positive duration", problems);
-        Assert.Contains("--stream-timeout -1s: expected a positive duration", problems);
+        Assert.Contains("--first-byte-timeout 0s: expected a positive duration up to 7 days", problems);
+        Assert.Contains("--stream-idle-timeout 0s: expected a positive duration up to 7 days", problems);
+        Assert.Contains("--stream-timeout -1s: expected a positive duration up to 7 days", problems);
         Assert.Equal(3, problems.Count);
+        // A timer cannot wait much more than 49 days: longer settings would fail every request that sets one.
+        Assert.Equal(["--stream-idle-timeout 4320000s: expected a positive duration up to 7 days"],
+            new GatewayOptions { StreamIdleTimeout = TimeSpan.FromDays(50) }.Validate());
     }
 
     [Theory]
     [InlineData(null, 3600)] // no max_tokens: the gateway's limit
-    [InlineData(100, 40)] // 30 s for the queue and prefill, then 100 tokens at 10/s
+    [InlineData(100, 70)] // the idle timeout's 60 s (longer than the first byte's 30) for the queue and prefill, then 100 tokens at 10/s
     [InlineData(1_000_000, 3600)] // more tokens than the limit allows at 10/s: the limit
     public void A_stream_may_last_its_max_tokens_at_the_slowest_rate_allowed_up_to_the_limit(int? maxTokens, double seconds)
     {
-        var options = new GatewayOptions(); // first byte 30 s, 10 tokens/s, stream timeout 1 h
+        var options = new GatewayOptions(); // first byte 30 s, stream idle 60 s, 10 tokens/s, stream timeout 1 h
         Assert.Equal(TimeSpan.FromSeconds(seconds), options.StreamTimeoutFor(maxTokens));
     }
 

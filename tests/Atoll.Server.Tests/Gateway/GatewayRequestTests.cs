@@ -31,6 +31,8 @@ public sealed class GatewayRequestTests
     [InlineData("\"max_tokens\":\"300\"", null)]
     [InlineData("\"max_tokens\":1e12", null)]
     [InlineData("\"temperature\":1", null)]
+    [InlineData("\"max_completion_tokens\":500,\"max_tokens\":20", 500)] // as vLLM: max_completion_tokens wins, in either order
+    [InlineData("\"max_tokens\":20,\"max_completion_tokens\":500", 500)]
     public void The_answers_token_limit_is_read_when_it_is_a_positive_integer(string property, int? expected)
     {
         var (request, error, _) = Parse($$"""{"model":"m",{{property}},"messages":[{"role":"user","content":"hi"}]}""");

@@ -65,23 +65,28 @@ public sealed class MidstreamFailureTests
         // Model servers that send an SSE comment every 200 ms for ever (no token, no end), and one that sends the
         // head only. Without limits both would hold the client and an endpoint slot as long as they like.
         using var dir = new TempDirectory("gateway-stream-limits");
-        using var trickling = RawModelServer.StartTrickling(TimeSpan.FromMilliseconds(200));
+        using var trickling = RawModelServer.StartTrickling(TimeSpan.FromMilliseconds(100));
         using var silent = RawModelServer.StartTrickling(TimeSpan.MaxValue);
         await using var server = await GatewayServer.StartAsync(dir.Combine("server"), [],
             "--endpoint", $"trickle={trickling.Url}", "--endpoint", $"silent={silent.Url}",
-            "--stream-timeout", "3s", "--stream-idle-timeout", "1s", "--first-byte-timeout", "1s", "--min-tokens-per-second", "10");
+            "--stream-timeout", "4s", "--stream-idle-timeout", "2s", "--first-byte-timeout", "1s", "--min-tokens-per-second", "10");
 
-        // No max_tokens: the gateway's --stream-timeout. max_tokens 10: --first-byte-timeout plus 10 tokens at 10/s,
-        // 2 s. Silent: the idle timeout, 1 s.
-        var cases = new (string Name, object Body, string Expected, double Seconds)[]
+        // No max_tokens: the gateway's --stream-timeout. max_tokens 10: the longer of the first-byte and idle
+        // timeouts plus 10 tokens at 10/s, 3 s (three times: a limit is no failure of the endpoint, which three
+        // failures in a row would eject). Silent: the idle timeout, 2 s, a failure of the model server. The idle
+        // timeout is 20 times the trickle's pace, so that a loaded machine's stalls do not end those streams first.
+        var limited = Chat.Request("hi", 10, stream: true, model: "trickle");
+        const string LimitedBy = "the gateway ended the stream from static/trickle after 3s, the longest a stream of max_tokens 10 may take at 10 tokens/s";
+        var cases = new (string Name, object Body, string Code, string Expected, double Seconds)[]
         {
-            ("no max_tokens", new { model = "trickle", messages = new[] { new { role = "user", content = "hi" } }, stream = true },
-                "still going after 3s, the longest a stream may take on this gateway", 3),
-            ("max_tokens 10", Chat.Request("hi", 10, stream: true, model: "trickle"),
-                "still going after 2s, the longest a stream of max_tokens 10 may take at 10 tokens/s", 2),
-            ("silent", Chat.Request("hi", 10, stream: true, model: "silent"), "no data for 1s", 1),
+            ("no max_tokens", new { model = "trickle", messages = new[] { new { role = "user", content = "hi" } }, stream = true }, "stream_timeout",
+                "the gateway ended the stream from static/trickle after 4s, the longest a stream may take on this gateway", 4),
+            ("max_tokens 10", limited, "stream_timeout", LimitedBy, 3),
+            ("max_tokens 10, again", limited, "stream_timeout", LimitedBy, 3),
+            ("silent", Chat.Request("hi", 10, stream: true, model: "silent"), "upstream_failed",
+                "the model server static/silent failed mid-stream (no data for 2s)", 2),
         };
-        foreach (var (name, body, expected, seconds) in cases)
+        foreach (var (name, body, code, expected, seconds) in cases)
         {
             var watch = global::System.Diagnostics.Stopwatch.StartNew();
             using var response = await server.PostChatAsync(body, server.AdminToken, HttpCompletionOption.ResponseHeadersRead);
@@ -90,10 +95,16 @@ public sealed class MidstreamFailureTests
             var took = watch.Elapsed.TotalSeconds;
 
             Assert.True(data.Count == 1, $"{name}: expected only the error event, got: {string.Join(" | ", data)}");
-            Chat.AssertOpenAiErrorJson(data[0], code: "upstream_failed");
             Assert.True(data[0].Contains(expected, StringComparison.Ordinal), $"{name}: expected \"{expected}\" in {data[0]}");
+            Chat.AssertOpenAiErrorJson(data[0], code: code);
             Assert.True(took >= seconds - 0.1 && took < seconds + 2.5, $"{name}: ended after {took:0.00}s, expected about {seconds}s");
         }
+
+        // Three streams ended at their limit in a row left the endpoint in service.
+        using var fourth = await server.PostChatAsync(limited, server.AdminToken, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, fourth.StatusCode);
+        var metrics = await server.MetricsAsync();
+        Assert.Contains("code=\"stream_timeout\"", metrics, StringComparison.Ordinal);
     }
 
     /// <summary>
