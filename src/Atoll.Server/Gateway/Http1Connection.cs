@@ -21,7 +21,9 @@ internal sealed class Http1Connection : IDisposable
     private static readonly byte[] EventStreamAccept = "\r\nAccept: text/event-stream"u8.ToArray();
 
     private readonly Stream stream;
-    private readonly Socket? plain;
+    private readonly Socket? socket;
+    private readonly bool tls;
+    private bool exchanged;
     private readonly Http1AnswerHead answerHead = new();
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int start;
@@ -33,12 +35,14 @@ internal sealed class Http1Connection : IDisposable
     private bool receivedAny;
     private bool disposed;
 
-    /// <param name="plain">The socket under a plain (not TLS) connection, for <see cref="QuietSinceReturned"/>.</param>
-    public Http1Connection(Http1Pool pool, Stream stream, long now, Socket? plain = null)
+    /// <param name="socket">The socket under <paramref name="stream"/>, for <see cref="QuietSinceReturned"/>.</param>
+    /// <param name="tls">Whether <paramref name="stream"/> is TLS over <paramref name="socket"/>.</param>
+    public Http1Connection(Http1Pool pool, Stream stream, long now, Socket? socket = null, bool tls = false)
     {
         Pool = pool;
         this.stream = stream;
-        this.plain = plain;
+        this.socket = socket;
+        this.tls = tls;
         CreatedAt = now;
         LastUsed = now;
     }
@@ -269,6 +273,7 @@ internal sealed class Http1Connection : IDisposable
     {
         if (!disposed && framing == Framing.None && keepAlive && start == end)
         {
+            exchanged = true;
             Pool.Return(this);
         }
         else
@@ -282,14 +287,15 @@ internal sealed class Http1Connection : IDisposable
     /// from it answers the next request. A model server that wrote more after an answer (the tail of a wrong
     /// Content-Length, a stray line, a 408 sent on an idle connection) would have those bytes read as the next
     /// request's answer; one that closed its end would get a request it never reads. One <c>poll</c> system call,
-    /// without waiting. TLS connections are not checked: a TLS 1.3 server sends session tickets after the
-    /// handshake, which look the same from the socket.
+    /// without waiting. A TLS connection is checked once it carried an exchange: a TLS 1.3 server sends session
+    /// tickets after the handshake, which look the same from the socket until the first answer's read takes them in.
+    /// Bytes the TLS layer already took into its own buffer with an answer are not seen.
     /// </summary>
     public bool QuietSinceReturned()
     {
         try
         {
-            return plain is null || !plain.Poll(0, SelectMode.SelectRead);
+            return socket is null || (tls && !exchanged) || !socket.Poll(0, SelectMode.SelectRead);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

@@ -189,7 +189,7 @@ internal sealed class Http1Pool(Http1Upstream owner, string key, bool tls, strin
             Gateway.InlineIo.TrySet(socket, inline: true);
         }
         Interlocked.Increment(ref open);
-        return new Http1Connection(this, stream, owner.Now, tls ? null : socket);
+        return new Http1Connection(this, stream, owner.Now, socket, tls);
     }
 
     /// <summary>

@@ -595,6 +595,38 @@ public sealed class Http1UpstreamTests
     }
 
     [Fact]
+    public async Task Over_tls_too_bytes_sent_on_an_idle_connection_never_become_the_next_answer()
+    {
+        using var certificate = SelfSignedLocalhost();
+        var strayWritten = new TaskCompletionSource();
+        await using var server = new ScriptedServer(async (conn, number) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            if (number == 1)
+            {
+                await Task.Delay(50);
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray"); // a TLS record of its own
+                strayWritten.SetResult();
+            }
+            while (await conn.ReadRequestAsync() is not null)
+            {
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        }, certificate);
+        using var client = new Http1Upstream(inlineIo: true, validateCertificate: (_, cert, _, _) => cert?.GetCertHashString() == certificate.GetCertHashString());
+        var target = client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions"));
+        await ExchangeAndReadAsync(target);
+        await strayWritten.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(50);
+
+        await ExchangeAndReadAsync(target);
+        await ExchangeAndReadAsync(target);
+
+        Assert.Equal(2, server.Accepted); // the first connection was dropped; the second, past its session tickets, kept
+    }
+
+    [Fact]
     public async Task An_untrusted_certificate_is_a_connect_error()
     {
         using var certificate = SelfSignedLocalhost();
