@@ -191,10 +191,25 @@ public sealed class Http1UpstreamTests
     [InlineData(false)]
     public async Task Bytes_a_server_sends_on_an_idle_connection_never_become_the_next_answer(bool inlineIo)
     {
-        // The first connection answers, then writes a whole second "answer" nobody asked for (as a wrong length's
-        // tail or a 408 on an idle connection would arrive), and answers honestly after that.
-        var strayWritten = new TaskCompletionSource();
-        await using var server = new ScriptedServer(async (conn, number) =>
+        await using var server = StrayAfterFirstAnswer(out var strayWritten);
+        using var client = new Http1Upstream(inlineIo);
+        await AssertStrayBytesNotReadAsync(client.Target(server.Url("/v1/chat/completions")), strayWritten);
+
+        Assert.Equal(2, server.Accepted); // the connection that carried stray bytes was closed, not reused
+        Assert.Equal(1, client.OpenConnections);
+        Assert.Equal(3, server.Requests.Count);
+    }
+
+    /// <summary>
+    /// A server whose first connection answers, then writes a whole second "answer" nobody asked for (as a wrong
+    /// length's tail or a 408 on an idle connection would arrive; over TLS, a record of its own), and answers honestly
+    /// after that, as every later connection does.
+    /// </summary>
+    private static ScriptedServer StrayAfterFirstAnswer(out Task strayWritten, X509Certificate2? certificate = null)
+    {
+        var written = new TaskCompletionSource();
+        strayWritten = written.Task;
+        return new ScriptedServer(async (conn, number) =>
         {
             await conn.ReadRequestAsync();
             await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
@@ -202,25 +217,23 @@ public sealed class Http1UpstreamTests
             {
                 await Task.Delay(50);
                 await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray");
-                strayWritten.SetResult();
+                written.SetResult();
             }
             while (await conn.ReadRequestAsync() is not null)
             {
                 await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             }
-        });
-        using var client = new Http1Upstream(inlineIo);
-        var target = client.Target(server.Url("/v1/chat/completions"));
+        }, certificate);
+    }
+
+    /// <summary>One exchange, the stray bytes, then two exchanges that must each read "ok".</summary>
+    private static async Task AssertStrayBytesNotReadAsync(Http1Target target, Task strayWritten)
+    {
         await ExchangeAndReadAsync(target);
-        await strayWritten.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await strayWritten.WaitAsync(TimeSpan.FromSeconds(10));
         await Task.Delay(50); // loopback delivers it long before this
-
         await ExchangeAndReadAsync(target);
         await ExchangeAndReadAsync(target);
-
-        Assert.Equal(2, server.Accepted); // the connection that carried stray bytes was closed, not reused
-        Assert.Equal(1, client.OpenConnections);
-        Assert.Equal(3, server.Requests.Count);
     }
 
     [Fact]
@@ -598,30 +611,9 @@ public sealed class Http1UpstreamTests
     public async Task Over_tls_too_bytes_sent_on_an_idle_connection_never_become_the_next_answer()
     {
         using var certificate = SelfSignedLocalhost();
-        var strayWritten = new TaskCompletionSource();
-        await using var server = new ScriptedServer(async (conn, number) =>
-        {
-            await conn.ReadRequestAsync();
-            await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            if (number == 1)
-            {
-                await Task.Delay(50);
-                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray"); // a TLS record of its own
-                strayWritten.SetResult();
-            }
-            while (await conn.ReadRequestAsync() is not null)
-            {
-                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            }
-        }, certificate);
+        await using var server = StrayAfterFirstAnswer(out var strayWritten, certificate);
         using var client = new Http1Upstream(inlineIo: true, validateCertificate: (_, cert, _, _) => cert?.GetCertHashString() == certificate.GetCertHashString());
-        var target = client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions"));
-        await ExchangeAndReadAsync(target);
-        await strayWritten.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await Task.Delay(50);
-
-        await ExchangeAndReadAsync(target);
-        await ExchangeAndReadAsync(target);
+        await AssertStrayBytesNotReadAsync(client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions")), strayWritten);
 
         Assert.Equal(2, server.Accepted); // the first connection was dropped; the second, past its session tickets, kept
     }
