@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
 using OpenAI.Chat;
 
 namespace Atoll.System.Tests.Gateway;
@@ -105,6 +108,53 @@ public sealed class MidstreamFailureTests
         Assert.Equal(HttpStatusCode.OK, fourth.StatusCode);
         var metrics = await server.MetricsAsync();
         Assert.Contains("code=\"stream_timeout\"", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_client_that_reads_slower_than_the_idle_timeout_still_gets_the_whole_stream()
+    {
+        // The idle timeout is for a model server that goes quiet, not for a client that reads slowly: while the
+        // gateway waits for the client to take what it has, it is not waiting for the model server. 16 MB of SSE
+        // comments fill every buffer between the gateway and a client that reads nothing for 3 s, three times the
+        // idle timeout.
+        const int Pieces = 256, Size = 64 * 1024;
+        using var dir = new TempDirectory("gateway-slow-reader");
+        using var flooding = RawModelServer.StartFlooding(Pieces, Size);
+        await using var server = await GatewayServer.StartAsync(dir.Combine("server"), [],
+            "--endpoint", $"flood={flooding.Url}", "--stream-idle-timeout", "1s");
+
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await socket.ConnectAsync(IPAddress.Loopback, server.Port);
+        var body = JsonSerializer.Serialize(Chat.Request("hi", 10, stream: true, model: "flood"));
+        await socket.SendAsync(Encoding.UTF8.GetBytes(
+            $"POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer {server.AdminToken}\r\n" +
+            $"Content-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}"));
+        using var received = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        received.Write(buffer, 0, await socket.ReceiveAsync(buffer)); // the stream has begun
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        string? cut = null;
+        try
+        {
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token)) > 0)
+            {
+                received.Write(buffer, 0, n);
+            }
+        }
+        catch (SocketException e)
+        {
+            cut = e.Message;
+        }
+
+        var text = Encoding.ASCII.GetString(received.GetBuffer(), 0, (int)received.Length);
+        Assert.True(cut is null, $"the gateway cut the stream ({cut}) after {received.Length:N0} bytes, ending: {text[^Math.Min(300, text.Length)..]}");
+        Assert.StartsWith("HTTP/1.1 200", text, StringComparison.Ordinal);
+        var content = text[(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
+        Assert.DoesNotContain("error", content, StringComparison.Ordinal);
+        Assert.Equal((long)Pieces * Size, content.Count(c => c == 'x'));
+        Assert.Contains("data: [DONE]", content, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -13,12 +13,12 @@ internal sealed class RawModelServer : IDisposable
 {
     private readonly TcpListener listener;
     private readonly Func<string, (TimeSpan Delay, string? Reply)> answer;
-    private readonly TimeSpan? trickleEvery;
+    private readonly Func<Socket, Task>? stream;
 
-    private RawModelServer(Func<string, (TimeSpan Delay, string? Reply)> answer, TimeSpan? trickleEvery = null)
+    private RawModelServer(Func<string, (TimeSpan Delay, string? Reply)> answer, Func<Socket, Task>? stream = null)
     {
         this.answer = answer;
-        this.trickleEvery = trickleEvery;
+        this.stream = stream;
         listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         _ = AcceptAsync();
@@ -34,8 +34,16 @@ internal sealed class RawModelServer : IDisposable
     /// Answers every POST with the head of an event stream and then an SSE comment every <paramref name="every"/>
     /// (never a token, never an end), until the gateway lets go; <see cref="TimeSpan.MaxValue"/> sends the head only.
     /// </summary>
-    public static RawModelServer StartTrickling(TimeSpan every) =>
-        new(head => head.StartsWith("GET /health ", StringComparison.Ordinal) ? (TimeSpan.Zero, Ok("ok")) : (TimeSpan.Zero, NotFound), every);
+    public static RawModelServer StartTrickling(TimeSpan every) => StartStreaming(socket => TrickleAsync(socket, every));
+
+    /// <summary>
+    /// Answers every POST with an event stream of <paramref name="pieces"/> SSE comments of <paramref name="size"/>
+    /// 'x's each, as fast as the connection takes them, then <c>data: [DONE]</c> and the stream's end.
+    /// </summary>
+    public static RawModelServer StartFlooding(int pieces, int size) => StartStreaming(socket => FloodAsync(socket, pieces, size));
+
+    private static RawModelServer StartStreaming(Func<Socket, Task> stream) =>
+        new(head => head.StartsWith("GET /health ", StringComparison.Ordinal) ? (TimeSpan.Zero, Ok("ok")) : (TimeSpan.Zero, NotFound), stream);
 
     /// <summary>A 200 with <paramref name="body"/> and its Content-Length.</summary>
     public static string Ok(string body, string contentType = "text/plain") =>
@@ -87,9 +95,9 @@ internal sealed class RawModelServer : IDisposable
                     }
                 }
                 pending.RemoveRange(0, total);
-                if (trickleEvery is { } every && head.StartsWith("POST ", StringComparison.Ordinal))
+                if (stream is not null && head.StartsWith("POST ", StringComparison.Ordinal))
                 {
-                    await TrickleAsync(socket, every);
+                    await stream(socket);
                     return;
                 }
                 var (delay, reply) = answer(head);
@@ -113,16 +121,32 @@ internal sealed class RawModelServer : IDisposable
         }
     }
 
+    private static readonly byte[] StreamHead = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"u8.ToArray();
+
+    private static byte[] Chunk(string data) => Encoding.ASCII.GetBytes($"{data.Length:x}\r\n{data}\r\n");
+
     private static async Task TrickleAsync(Socket socket, TimeSpan every)
     {
-        await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"u8.ToArray(), SocketFlags.None);
-        var comment = Encoding.ASCII.GetBytes($"{": ping\n\n".Length:x}\r\n: ping\n\n\r\n");
+        await socket.SendAsync(StreamHead, SocketFlags.None);
+        var comment = Chunk(": ping\n\n");
         var until = DateTime.UtcNow.AddSeconds(60); // a guard: the gateway lets go long before
         while (DateTime.UtcNow < until)
         {
             await Task.Delay(every == TimeSpan.MaxValue ? TimeSpan.FromSeconds(60) : every);
             await socket.SendAsync(comment, SocketFlags.None);
         }
+    }
+
+    private static async Task FloodAsync(Socket socket, int pieces, int size)
+    {
+        await socket.SendAsync(StreamHead, SocketFlags.None);
+        var comment = Chunk($": {new string('x', size)}\n\n");
+        for (var i = 0; i < pieces; i++)
+        {
+            await socket.SendAsync(comment, SocketFlags.None);
+        }
+        await socket.SendAsync(Chunk("data: [DONE]\n\n"), SocketFlags.None);
+        await socket.SendAsync("0\r\n\r\n"u8.ToArray(), SocketFlags.None);
     }
 
     /// <summary>An answer with neither a length nor chunks, and a status that has a body: HTTP ends it by the close.</summary>
