@@ -192,13 +192,19 @@ public sealed class Http1UpstreamTests
     public async Task Bytes_a_server_sends_on_an_idle_connection_never_become_the_next_answer(bool inlineIo)
     {
         await using var server = StrayAfterFirstAnswer(out var strayWritten);
-        using var client = new Http1Upstream(inlineIo);
+        using var client = new Http1Upstream(inlineIo, idleTimeout: StrayTestIdleTimeout);
         await AssertStrayBytesNotReadAsync(client.Target(server.Url("/v1/chat/completions")), strayWritten);
 
         Assert.Equal(2, server.Accepted); // the connection that carried stray bytes was closed, not reused
         Assert.Equal(1, client.OpenConnections);
         Assert.Equal(3, server.Requests.Count);
     }
+
+    /// <summary>
+    /// Far above the test's pauses, so that only the stray bytes, never age, make the pool drop a connection (with the
+    /// default 4 s, a stall of the test host between two exchanges would have dropped one and changed the counts).
+    /// </summary>
+    private static readonly TimeSpan StrayTestIdleTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// A server whose first connection answers, then writes a whole second "answer" nobody asked for (as a wrong
@@ -612,7 +618,8 @@ public sealed class Http1UpstreamTests
     {
         using var certificate = SelfSignedLocalhost();
         await using var server = StrayAfterFirstAnswer(out var strayWritten, certificate);
-        using var client = new Http1Upstream(inlineIo: true, validateCertificate: (_, cert, _, _) => cert?.GetCertHashString() == certificate.GetCertHashString());
+        using var client = new Http1Upstream(inlineIo: true, idleTimeout: StrayTestIdleTimeout,
+            validateCertificate: (_, cert, _, _) => cert?.GetCertHashString() == certificate.GetCertHashString());
         await AssertStrayBytesNotReadAsync(client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions")), strayWritten);
 
         Assert.Equal(2, server.Accepted); // the first connection was dropped; the second, past its session tickets, kept
