@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throwaway services for the tests, under one temp dir, on private ports.
-#   scripts/test-services.sh start DIR   -> starts PostgreSQL and s3rver (an S3 server) in DIR, prints `export` lines to eval
+#   scripts/test-services.sh start DIR   -> starts PostgreSQL and s3rver (an S3 server) in DIR, installs the official
+#                                           OpenAI Node SDK for the gateway's SDK test, prints `export` lines to eval
 #   scripts/test-services.sh stop DIR    -> stops what start started
 set -euo pipefail
 cmd=${1:?usage: test-services.sh start|stop DIR}
@@ -11,19 +12,23 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 s3rver_version=3.7.1
 s3rver_dir=$repo/.tools/s3rver
 s3rver_js=$s3rver_dir/node_modules/s3rver/bin/s3rver.js
+# The official OpenAI Node SDK; 6.x is the newest line that runs on Debian 12's Node 20 (7.x needs Node 22).
+openai_node_version=6.49.0
+openai_node_dir=$repo/.tools/openai-node
 
-# s3rver from npm into a git-ignored folder of the repo; skipped when that version is already there.
-install_s3rver() {
-  local installed
-  installed=$(node -p "require('$s3rver_dir/node_modules/s3rver/package.json').version" 2>/dev/null || true)
-  [ "$installed" = "$s3rver_version" ] && return
-  command -v npm >/dev/null || { echo "test-services: npm is required to install s3rver (Node 20)" >&2; exit 1; }
-  npm install --prefix "$s3rver_dir" --no-audit --no-fund --loglevel=error "s3rver@$s3rver_version" >"$dir/s3rver-npm.log" 2>&1 \
-    || { echo "test-services: npm install s3rver@$s3rver_version failed (see $dir/s3rver-npm.log)" >&2; exit 1; }
+# install_npm PACKAGE VERSION PREFIX: from npm into a git-ignored folder of the repo; skipped when that version is
+# already there.
+install_npm() {
+  local package=$1 version=$2 prefix=$3 installed
+  installed=$(node -p "require('$prefix/node_modules/$package/package.json').version" 2>/dev/null || true)
+  [ "$installed" = "$version" ] && return
+  command -v npm >/dev/null || { echo "test-services: npm is required to install $package (Node 20)" >&2; exit 1; }
+  npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "$package@$version" >"$dir/$package-npm.log" 2>&1 \
+    || { echo "test-services: npm install $package@$version failed (see $dir/$package-npm.log)" >&2; exit 1; }
 }
 
 start_s3rver() {
-  install_s3rver
+  install_npm s3rver "$s3rver_version" "$s3rver_dir"
   if [ -z "$s3_port" ]; then
     local p
     for p in $(seq 54568 54768); do
@@ -76,6 +81,8 @@ case "$cmd" in
     echo "export ATOLL_TEST_POSTGRES=postgres://atoll:atoll@127.0.0.1:$pg_port/atoll_test"
     start_s3rver
     echo "export ATOLL_TEST_S3=http://127.0.0.1:$s3_port"
+    install_npm openai "$openai_node_version" "$openai_node_dir"
+    echo "export ATOLL_TEST_OPENAI_NODE=$openai_node_dir"
     ;;
   stop)
     stop_s3rver
