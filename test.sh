@@ -47,7 +47,9 @@ free_port() {
   echo "test.sh: no free port near $1" >&2; exit 1
 }
 say "starting PostgreSQL and s3rver under $tmp (and installing the OpenAI Node SDK)"
-eval "$(ATOLL_TEST_PG_PORT=$(free_port 55432) ATOLL_TEST_S3_PORT=$(free_port 54568) scripts/test-services.sh start "$tmp")"
+# Captured first: a failure to start (or to install from npm) stops here instead of showing later as failed tests.
+services=$(ATOLL_TEST_PG_PORT=$(free_port 55432) ATOLL_TEST_S3_PORT=$(free_port 54568) scripts/test-services.sh start "$tmp")
+eval "$services"
 export ATOLL_TEST_POSTGRES ATOLL_TEST_S3 ATOLL_TEST_OPENAI_NODE
 
 # --- 3. Build and test ---------------------------------------------------------------------------

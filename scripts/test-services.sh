@@ -12,7 +12,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 s3rver_version=3.7.1
 s3rver_dir=$repo/.tools/s3rver
 s3rver_js=$s3rver_dir/node_modules/s3rver/bin/s3rver.js
-# The official OpenAI Node SDK; 6.x is the newest line that runs on Debian 12's Node 20 (7.x needs Node 22).
+# The official OpenAI Node SDK; 6.x is the newest line that runs on Debian 12's Node 20 (7.x's package.json asks
+# for Node >= 22: `npm view openai@7 engines`).
 openai_node_version=6.49.0
 openai_node_dir=$repo/.tools/openai-node
 
@@ -20,7 +21,7 @@ openai_node_dir=$repo/.tools/openai-node
 # already there.
 install_npm() {
   local package=$1 version=$2 prefix=$3 installed
-  installed=$(node -p "require('$prefix/node_modules/$package/package.json').version" 2>/dev/null || true)
+  installed=$(node -p 'require(process.argv[1]).version' "$prefix/node_modules/$package/package.json" 2>/dev/null || true)
   [ "$installed" = "$version" ] && return
   command -v npm >/dev/null || { echo "test-services: npm is required to install $package (Node 20)" >&2; exit 1; }
   npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "$package@$version" >"$dir/$package-npm.log" 2>&1 \
@@ -82,7 +83,7 @@ case "$cmd" in
     start_s3rver
     echo "export ATOLL_TEST_S3=http://127.0.0.1:$s3_port"
     install_npm openai "$openai_node_version" "$openai_node_dir"
-    echo "export ATOLL_TEST_OPENAI_NODE=$openai_node_dir"
+    printf 'export ATOLL_TEST_OPENAI_NODE=%q\n' "$openai_node_dir"
     ;;
   stop)
     stop_s3rver

@@ -115,13 +115,14 @@ public sealed class MidstreamFailureTests
     {
         // The idle timeout is for a model server that goes quiet, not for a client that reads slowly: while the
         // gateway waits for the client to take what it has, it is not waiting for the model server. 16 MB of SSE
-        // comments fill every buffer between the gateway and a client that reads nothing for 3 s, three times the
-        // idle timeout.
+        // comments fill every buffer between the gateway and a client that reads nothing for 5 s, two and a half
+        // times the idle timeout (which is 2 s, not less, so that a stall of this loaded test host while the model
+        // server writes cannot end the stream first).
         const int Pieces = 256, Size = 64 * 1024;
         using var dir = new TempDirectory("gateway-slow-reader");
         using var flooding = RawModelServer.StartFlooding(Pieces, Size);
         await using var server = await GatewayServer.StartAsync(dir.Combine("server"), [],
-            "--endpoint", $"flood={flooding.Url}", "--stream-idle-timeout", "1s");
+            "--endpoint", $"flood={flooding.Url}", "--stream-idle-timeout", "2s");
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
         await socket.ConnectAsync(IPAddress.Loopback, server.Port);
@@ -131,12 +132,12 @@ public sealed class MidstreamFailureTests
             $"Content-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}"));
         using var received = new MemoryStream();
         var buffer = new byte[64 * 1024];
-        received.Write(buffer, 0, await socket.ReceiveAsync(buffer)); // the stream has begun
-        await Task.Delay(TimeSpan.FromSeconds(3));
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         string? cut = null;
         try
         {
+            received.Write(buffer, 0, await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token)); // the stream has begun
+            await Task.Delay(TimeSpan.FromSeconds(5));
             int n;
             while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token)) > 0)
             {
@@ -146,6 +147,10 @@ public sealed class MidstreamFailureTests
         catch (SocketException e)
         {
             cut = e.Message;
+        }
+        catch (OperationCanceledException)
+        {
+            cut = "no end within 60 s";
         }
 
         var text = Encoding.ASCII.GetString(received.GetBuffer(), 0, (int)received.Length);

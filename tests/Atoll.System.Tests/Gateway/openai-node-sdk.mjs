@@ -46,7 +46,8 @@ const completion = await client.completions.create({ model, prompt: 'The reef', 
 out('completions', { text: completion.choices[0].text, usage: completion.usage });
 
 const embedding = await client.embeddings.create({ model, input: 'hello' });
-out('embeddings', { length: embedding.data[0].embedding.length });
+// The SDK asks for base64 and decodes it: the vector must come out as the sim's floats.
+out('embeddings', { embedding: embedding.data[0].embedding });
 
 try {
   await client.chat.completions.create({ model: 'no-such-model', messages });
