@@ -479,7 +479,7 @@ verdict() { if [ "$1" = 1 ]; then echo "MET"; else echo "MISSED"; fi; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
 
 lat_over=$(awk -v d="${R[lat.atoll.over]}" 'BEGIN { printf "%.2f", d }')
-# peers GROUP: the peers' p99 over direct in the same rounds, and in how many rounds Atoll's p99 was below nginx's,
+# peers GROUP: the peers' p99 over direct in the same rounds, and in how many rounds Atoll's p99 was at or below nginx's,
 # so a reader can tell a miss that every proxy shares (the machine's noise) from one of Atoll's own.
 peers() {
   local g=$1 below=0 r
