@@ -21,9 +21,8 @@ internal sealed class Http1Connection : IDisposable
     private static readonly byte[] EventStreamAccept = "\r\nAccept: text/event-stream"u8.ToArray();
 
     private readonly Stream stream;
-    private readonly Socket? socket;
-    private readonly bool tls;
-    private bool exchanged;
+    private readonly Socket socket;
+    private bool pollable; // see QuietSinceReturned: a TLS connection only once it carried an exchange
     private readonly Http1AnswerHead answerHead = new();
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int start;
@@ -37,12 +36,12 @@ internal sealed class Http1Connection : IDisposable
 
     /// <param name="socket">The socket under <paramref name="stream"/>, for <see cref="QuietSinceReturned"/>.</param>
     /// <param name="tls">Whether <paramref name="stream"/> is TLS over <paramref name="socket"/>.</param>
-    public Http1Connection(Http1Pool pool, Stream stream, long now, Socket? socket = null, bool tls = false)
+    public Http1Connection(Http1Pool pool, Stream stream, long now, Socket socket, bool tls)
     {
         Pool = pool;
         this.stream = stream;
         this.socket = socket;
-        this.tls = tls;
+        pollable = !tls;
         CreatedAt = now;
         LastUsed = now;
     }
@@ -273,7 +272,7 @@ internal sealed class Http1Connection : IDisposable
     {
         if (!disposed && framing == Framing.None && keepAlive && start == end)
         {
-            exchanged = true;
+            pollable = true;
             Pool.Return(this);
         }
         else
@@ -295,7 +294,7 @@ internal sealed class Http1Connection : IDisposable
     {
         try
         {
-            return socket is null || (tls && !exchanged) || !socket.Poll(0, SelectMode.SelectRead);
+            return !pollable || !socket.Poll(0, SelectMode.SelectRead);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

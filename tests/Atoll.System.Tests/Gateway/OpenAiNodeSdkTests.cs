@@ -25,9 +25,8 @@ public sealed class OpenAiNodeSdkTests
         Assert.True(new Atoll.Core.Routing.EjectionOptions().ConsecutiveFailures >= 2,
             "this test expects the default ejection threshold to let a failed stream be followed by a 502");
         using var dir = new TempDirectory("gateway-node-sdk");
-        await using var sims = new SimsOwner();
-        var ok = sims.Add(RunningSim.Start(Chat.Model, "ok", dir.Path));
-        var broken = sims.Add(RunningSim.Start(Broken, "broken", dir.Path, "--failure-rate", "1", "--failure-kinds", "midstream"));
+        await using var ok = RunningSim.Start(Chat.Model, "ok", dir.Path);
+        await using var broken = RunningSim.Start(Broken, "broken", dir.Path, "--failure-rate", "1", "--failure-kinds", "midstream");
         await Task.WhenAll(ok.WaitHealthyAsync(), broken.WaitHealthyAsync());
         await using var server = await GatewayServer.StartAsync(dir.Combine("server"), [ok, broken]);
         var key = await server.CreateApiKeyAsync("node-sdk");
@@ -127,25 +126,5 @@ public sealed class OpenAiNodeSdkTests
             steps.Add(step.RootElement.GetProperty("step").GetString()!, step.RootElement.Clone());
         }
         return steps;
-    }
-
-    /// <summary>Stops the sims when the test ends, however it ends (one that failed to start included).</summary>
-    private sealed class SimsOwner : IAsyncDisposable
-    {
-        private readonly List<RunningSim> sims = [];
-
-        public RunningSim Add(RunningSim sim)
-        {
-            sims.Add(sim);
-            return sim;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var sim in sims)
-            {
-                await sim.DisposeAsync();
-            }
-        }
     }
 }
