@@ -50,11 +50,12 @@ internal static class FailureInjection
     /// <summary>
     /// Drops the connection once what was flushed has had time to leave: a flush only hands bytes to Kestrel's
     /// output pipe, and an abort right after it can discard them, so the client would see no token at all.
-    /// This wait is for the real socket, hence real time rather than the simulated clock.
+    /// This wait is for the real socket, hence real time rather than the simulated clock. 50 ms was once too short
+    /// for a loaded test machine (the client got a reset before the head); 200 ms.
     /// </summary>
     public static async Task AbortAfterSendingAsync(HttpContext ctx, CancellationToken ct)
     {
-        await Task.Delay(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
+        await Task.Delay(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
         ctx.Abort();
     }
 }
