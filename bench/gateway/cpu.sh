@@ -8,7 +8,8 @@
 #   CPU_CONNECTIONS (64), CPU_TRACE=1 also records a CPU sample trace of Atoll with dotnet-trace (CPU_TOOLS: where
 #   dotnet-trace/dotnet-counters are, default /tmp/tools), CPU_PERF=1 records Atoll with `perf record -g` (run with
 #   DOTNET_PerfMapEnabled=1 for JIT symbols; reports in /tmp/atoll-perf-*.txt), CPU_ALLOCS=1 prints what Atoll
-#   allocates by type during the run (bench/gateway/allocs: the runtime's allocation ticks), CPU_KEEP=1 keeps the logs.
+#   allocates by type during the run (bench/gateway/allocs: the runtime's allocation ticks), CPU_SYSCALLS=1 counts the
+#   proxy's system calls by kind during the run with `perf stat` (any target but direct), CPU_KEEP=1 keeps the logs.
 # Prints one line per target: CPU ms per request of the proxy, of the sim and of wrk, and KB allocated per request.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,6 +36,11 @@ cleanup() {
 trap cleanup EXIT
 # shellcheck source=common.sh
 . "$here/common.sh"
+need=(wrk)
+case " $TARGETS " in *" nginx "*) need+=(nginx) ;; esac
+case " $TARGETS " in *" haproxy "*) need+=(haproxy) ;; esac
+[ "${CPU_PERF:-0}" = 1 ] || [ "${CPU_SYSCALLS:-0}" = 1 ] && need+=(linux-perf)
+debian_packages "${need[@]}"
 
 TOKEN=none
 post_ok() { curl -fsS -o /dev/null -X POST "$1/v1/chat/completions" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
@@ -105,6 +111,14 @@ for target in $TARGETS; do
     perf record -F 999 -g -p "$ppid" -o "$tmp/perf.data" -- sleep "$DURATION" >"$tmp/perf.log" 2>&1 &
     perf=$!
   fi
+  syscalls=
+  if [ -n "$ppid" ] && [ "${CPU_SYSCALLS:-0}" = 1 ]; then
+    # Every process of the proxy (nginx's workers are children of its master), for the whole measured run.
+    events=raw_syscalls:sys_enter
+    for call in recvfrom sendto readv writev read write poll epoll_wait futex; do events+=",syscalls:sys_enter_$call"; done
+    perf stat -e "$events" -p "$(family "$ppid" | paste -sd,)" -o "$tmp/syscalls-$target.txt" -- sleep "$DURATION" >/dev/null 2>&1 &
+    syscalls=$!
+  fi
   p0=0; [ -n "$ppid" ] && p0=$(ticks "$ppid")
   s0=$(ticks "$sim_pid")
   t0=$(date +%s.%N)
@@ -142,6 +156,12 @@ EOF
     wait "$perf" || true
     perf report -i "$tmp/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -v '^$' | head -200 >/tmp/atoll-perf-self.txt || true
     perf report -i "$tmp/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -v '^$' | head -300 >/tmp/atoll-perf-children.txt || true
+  fi
+  if [ -n "$syscalls" ]; then
+    wait "$syscalls" || true
+    awk -v n="$req" -v t="$target" '$2 ~ /^(raw_)?syscalls:/ { gsub(",", "", $1); sub(/.*sys_enter_?/, "", $2)
+        if ($2 == "") { all = $1 } else { named += $1; if ($1 > 0) out = out sprintf(" %s=%.2f", $2, $1 / n) } }
+      END { printf "SYSCALLS target=%s per request: all=%.2f%s other=%.2f\n", t, all / n, out, (all - named) / n }' "$tmp/syscalls-$target.txt"
   fi
   if [ -n "$allocs" ]; then wait "$allocs" || true; echo "allocations of atoll during the run ($req requests):"; cat "$tmp/allocs.txt"; fi
   if [ -n "$trace" ]; then wait "$trace" || true; cp "$tmp"/atoll*.speedscope.json /tmp/ 2>/dev/null || true; fi

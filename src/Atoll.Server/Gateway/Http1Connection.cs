@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
 namespace Atoll.Server.Gateway;
@@ -21,8 +20,6 @@ internal sealed class Http1Connection : IDisposable
     private static readonly byte[] EventStreamAccept = "\r\nAccept: text/event-stream"u8.ToArray();
 
     private readonly Stream stream;
-    private readonly Socket socket;
-    private bool pollable; // see QuietSinceReturned: a TLS connection only once it carried an exchange
     private readonly Http1AnswerHead answerHead = new();
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int start;
@@ -32,16 +29,14 @@ internal sealed class Http1Connection : IDisposable
     private long remaining;
     private bool keepAlive;
     private bool receivedAny;
-    private bool disposed;
+    private ValueTask<int> idleRead; // see WatchIdle
+    private bool idleReading;
+    private int disposed;
 
-    /// <param name="socket">The socket under <paramref name="stream"/>, for <see cref="QuietSinceReturned"/>.</param>
-    /// <param name="tls">Whether <paramref name="stream"/> is TLS over <paramref name="socket"/>.</param>
-    public Http1Connection(Http1Pool pool, Stream stream, long now, Socket socket, bool tls)
+    public Http1Connection(Http1Pool pool, Stream stream, long now)
     {
         Pool = pool;
         this.stream = stream;
-        this.socket = socket;
-        pollable = !tls;
         CreatedAt = now;
         LastUsed = now;
     }
@@ -270,9 +265,8 @@ internal sealed class Http1Connection : IDisposable
     /// <summary>Back to the pool when the answer was read whole and the connection may be kept; closed otherwise.</summary>
     public void Release()
     {
-        if (!disposed && framing == Framing.None && keepAlive && start == end)
+        if (Volatile.Read(ref disposed) == 0 && framing == Framing.None && keepAlive && start == end)
         {
-            pollable = true;
             Pool.Return(this);
         }
         else
@@ -282,33 +276,45 @@ internal sealed class Http1Connection : IDisposable
     }
 
     /// <summary>
-    /// Whether nothing arrived on the idle connection since its last answer was read whole, so the next answer read
-    /// from it answers the next request. A model server that wrote more after an answer (the tail of a wrong
-    /// Content-Length, a stray line, a 408 sent on an idle connection) would have those bytes read as the next
-    /// request's answer; one that closed its end would get a request it never reads. One <c>poll</c> system call,
-    /// without waiting. A TLS connection is checked once it carried an exchange: a TLS 1.3 server sends session
-    /// tickets after the handshake, which look the same from the socket until the first answer's read takes them in.
-    /// Bytes the TLS layer already took into its own buffer with an answer are not seen.
+    /// Starts the read of the next answer as the connection goes idle in its pool, so that anything the model server
+    /// sends or does while it rests is seen (<see cref="QuietSinceReturned"/>), and the next exchange awaits this read
+    /// instead of starting one after its request (<see cref="ReadMoreAsync"/>). Without the exchange's token: a
+    /// cancelled exchange closes the connection, which ends the read.
     /// </summary>
-    public bool QuietSinceReturned()
+    public void WatchIdle()
     {
+        start = end = 0;
         try
         {
-            return !pollable || !socket.Poll(0, SelectMode.SelectRead);
+            // Kept, and consumed once: by the next exchange's first read (ReadMoreAsync), or never when the connection
+            // is closed while idle, which ends the read.
+#pragma warning disable CA2012
+            idleRead = stream.ReadAsync(buffer.AsMemory(), CancellationToken.None);
+#pragma warning restore CA2012
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception)
         {
-            return false;
+            idleRead = new ValueTask<int>(0); // a connection that cannot read, for whatever reason, is not quiet
         }
+        idleReading = true;
     }
+
+    /// <summary>
+    /// Whether nothing arrived on the idle connection since it went back to its pool (<see cref="WatchIdle"/>), so the
+    /// next answer read from it answers the next request. A model server that wrote more after an answer (the tail of
+    /// a wrong Content-Length, a stray line, a 408 sent on an idle connection) would have those bytes read as the next
+    /// request's answer; one that closed its end would get a request it never reads. Either completes the idle read,
+    /// which this looks at without a system call. Over TLS the read also takes in what the TLS layer sends alone (a
+    /// TLS 1.3 server's session tickets), which is not an answer and does not complete it.
+    /// </summary>
+    public bool QuietSinceReturned() => !idleReading || !idleRead.IsCompleted;
 
     public void Dispose()
     {
-        if (disposed)
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
         {
             return;
         }
-        disposed = true;
         stream.Dispose();
         Pool.Closed();
         // The buffer is not returned to the shared pool: a read cancelled mid-flight may still complete into it.
@@ -350,6 +356,18 @@ internal sealed class Http1Connection : IDisposable
     /// </summary>
     public ValueTask<int> ReadMoreAsync(CancellationToken ct)
     {
+        if (idleReading)
+        {
+            // The read the connection started when it went idle, into the empty buffer (WatchIdle).
+            idleReading = false;
+            var read = idleRead;
+            idleRead = default;
+            if (ct.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<int>(ct); // as a read started with the token would; the caller closes the connection
+            }
+            return read.IsCompleted ? read : AwaitIdleReadAsync(read, ct);
+        }
         if (start == end)
         {
             start = end = 0;
@@ -368,6 +386,31 @@ internal sealed class Http1Connection : IDisposable
             end = unread;
         }
         return stream.ReadAsync(buffer.AsMemory(end), ct);
+    }
+
+    /// <summary>
+    /// Waits for the read <see cref="WatchIdle"/> started, which has no token of its own: cancelling
+    /// <paramref name="ct"/> closes the stream, and the read's failure then becomes the cancellation, as a read
+    /// started with the token would.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> AwaitIdleReadAsync(ValueTask<int> read, CancellationToken ct)
+    {
+        int count;
+        using (ct.UnsafeRegister(static s => ((Stream)s!).Dispose(), stream))
+        {
+            try
+            {
+                count = await read.ConfigureAwait(false);
+            }
+            catch (Exception e) when (ct.IsCancellationRequested && e is not OperationCanceledException)
+            {
+                throw new OperationCanceledException("The exchange was cancelled while it waited for the answer.", e, ct);
+            }
+        }
+        // Cancelled just as the read completed, the stream may be closed: the exchange cannot go on.
+        ct.ThrowIfCancellationRequested();
+        return count;
     }
 
     /// <summary>Takes in what <see cref="ReadMoreAsync"/> read; false at the end of the connection.</summary>

@@ -73,6 +73,7 @@ internal sealed class Http1Pool(Http1Upstream owner, string key, bool tls, strin
     public void Return(Http1Connection connection)
     {
         connection.LastUsed = owner.Now;
+        connection.WatchIdle();
         lock (gate)
         {
             // Checked under the lock that closing and retiring take: nothing is pushed after the pool was emptied
@@ -189,7 +190,7 @@ internal sealed class Http1Pool(Http1Upstream owner, string key, bool tls, strin
             Gateway.InlineIo.TrySet(socket, inline: true);
         }
         Interlocked.Increment(ref open);
-        return new Http1Connection(this, stream, owner.Now, socket, tls);
+        return new Http1Connection(this, stream, owner.Now);
     }
 
     /// <summary>

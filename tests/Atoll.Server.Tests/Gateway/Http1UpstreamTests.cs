@@ -406,6 +406,41 @@ public sealed class Http1UpstreamTests
         Assert.Equal(0, client.OpenConnections);
     }
 
+    /// <summary>
+    /// A reused connection's exchange awaits the read its connection started when it went idle, which has no token of
+    /// its own: cancelling must still end the exchange as a cancellation (not a hang, not an I/O error) and close it.
+    /// </summary>
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public async Task Cancelling_an_exchange_on_a_reused_connection_closes_it(bool inlineIo, bool tls)
+    {
+        using var certificate = tls ? SelfSignedLocalhost() : null;
+        await using var server = new ScriptedServer(async (conn, _) =>
+        {
+            await conn.ReadRequestAsync();
+            await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            await conn.ReadRequestAsync();
+            await conn.ReadRequestAsync(); // no answer to the second; returns when the client closes
+        }, certificate);
+        using var client = new Http1Upstream(inlineIo, idleTimeout: StrayTestIdleTimeout,
+            validateCertificate: (_, cert, _, _) => cert?.GetCertHashString() == certificate?.GetCertHashString());
+        var url = server.Url("/v1/chat/completions");
+        var target = client.Target(tls ? new Uri($"https://localhost:{url.Port}{url.AbsolutePath}") : url);
+        await ExchangeAndReadAsync(target);
+        Assert.Equal(1, client.OpenConnections);
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var exchange = target.ExchangeAsync(Body, false, cts.Token).AsTask();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => exchange.WaitAsync(TimeSpan.FromSeconds(10)));
+        await server.WaitForClosedAsync(1);
+        Assert.Equal(1, server.Accepted); // the second request went on the reused connection
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(0, client.OpenConnections);
+    }
+
     [Fact]
     public async Task Idle_connections_are_closed_after_the_idle_timeout()
     {
@@ -625,6 +660,88 @@ public sealed class Http1UpstreamTests
         Assert.Equal(2, server.Accepted); // the first connection was dropped; the second, past its session tickets, kept
     }
 
+    /// <summary>
+    /// Stray bytes in a TLS record of their own, sent in the same TCP segment as the answer's record. When the answer
+    /// is short the client's TLS layer hands both out in one read, and the bytes after the answer are in the
+    /// connection's buffer when it is released. When the answer fills the connection's read buffer (16 KB) exactly,
+    /// the stray record stays in the TLS layer, where no check of the socket can see it; the idle read gets it at once.
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(16 * 1024)]
+    public async Task Over_tls_bytes_that_came_in_with_an_answer_never_become_the_next_answer(int answerBytes)
+    {
+        const string Head = "HTTP/1.1 200 OK\r\nContent-Length: {0}\r\n\r\n";
+        var first = FirstAnswerOf(answerBytes);
+        using var certificate = SelfSignedLocalhost();
+        await using var server = new ScriptedServer(async (conn, number) =>
+        {
+            await conn.ReadRequestAsync();
+            if (number == 1)
+            {
+                conn.HoldWrites();
+                await conn.WriteAsync(first);
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray");
+                await conn.SendHeldAsync();
+            }
+            else
+            {
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+            while (await conn.ReadRequestAsync() is not null)
+            {
+                await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        }, certificate);
+        using var client = new Http1Upstream(inlineIo: true, idleTimeout: StrayTestIdleTimeout,
+            validateCertificate: (_, cert, _, _) => cert?.GetCertHashString() == certificate.GetCertHashString());
+        var target = client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions"));
+        var answer = await target.ExchangeAsync(Body, false, CancellationToken.None);
+        Assert.Equal(first[(first.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..], await ReadAllAsync(answer));
+        answer.Release();
+        await ExchangeAndReadAsync(target);
+        await ExchangeAndReadAsync(target);
+        Assert.Equal(2, server.Accepted); // the first connection was dropped with the stray record, the second kept
+
+        // An answer of exactly answerBytes bytes, head included, whose body is "ok" when it is short.
+        static string FirstAnswerOf(int total)
+        {
+            if (total == 2)
+            {
+                return string.Format(CultureInfo.InvariantCulture, Head, 2) + "ok";
+            }
+            var bodyLength = total - string.Format(CultureInfo.InvariantCulture, Head, total).Length;
+            var text = string.Format(CultureInfo.InvariantCulture, Head, bodyLength) + new string('a', bodyLength);
+            Assert.Equal(total, text.Length);
+            return text;
+        }
+    }
+
+    /// <summary>
+    /// A warm TLS connection, opened before any request and never used, carries the next request: the TLS 1.3 session
+    /// tickets the server sends after the handshake are taken in by its idle read without completing it.
+    /// </summary>
+    [Fact]
+    public async Task Over_tls_a_warm_connection_carries_the_next_request()
+    {
+        using var certificate = SelfSignedLocalhost();
+        await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", certificate);
+        var time = new FakeTimeProvider();
+        using var client = new Http1Upstream(inlineIo: true, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: 1,
+            validateCertificate: (_, cert, _, _) => cert?.GetCertHashString() == certificate.GetCertHashString());
+        var target = client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions"));
+        await ExchangeAndReadAsync(target);
+        for (var second = 1; second <= 4; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await WaitForAsync(() => target.Pool.Warming == 0 && server.Accepted == (second >= 3 ? 2 : 1));
+        }
+        await Task.Delay(200); // the server's session tickets reach the warm connection long before this
+        Assert.Equal(1, client.OpenConnections);
+        await ExchangeAndReadAsync(target);
+        Assert.Equal(2, server.Accepted); // the warm connection carried it
+    }
+
     [Fact]
     public async Task An_untrusted_certificate_is_a_connect_error()
     {
@@ -749,7 +866,8 @@ public sealed class Http1UpstreamTests
                 var number = Interlocked.Increment(ref accepted);
                 _ = Task.Run(async () =>
                     {
-                        Stream stream = new NetworkStream(socket, ownsSocket: true);
+                        var wire = new HoldingStream(new NetworkStream(socket, ownsSocket: true));
+                        Stream stream = wire;
                         try
                         {
                             if (certificate is not null)
@@ -758,7 +876,7 @@ public sealed class Http1UpstreamTests
                                 await secure.AuthenticateAsServerAsync(certificate);
                                 stream = secure;
                             }
-                            await script(new ScriptedConnection(stream, this), number);
+                            await script(new ScriptedConnection(stream, wire, this), number);
                         }
                         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
                         {
@@ -781,8 +899,16 @@ public sealed class Http1UpstreamTests
         }
     }
 
-    private sealed class ScriptedConnection(Stream stream, ScriptedServer server)
+    private sealed class ScriptedConnection(Stream stream, HoldingStream wire, ScriptedServer server)
     {
+        /// <summary>
+        /// Until <see cref="SendHeldAsync"/>, what is written is kept back, then goes out in one TCP write: over TLS,
+        /// several records arrive together and the client's TLS layer reads them in at once.
+        /// </summary>
+        public void HoldWrites() => wire.Holding = true;
+
+        public Task SendHeldAsync() => wire.SendHeldAsync();
+
         private string pending = "";
 
         /// <summary>One request (head and Content-Length body) as text, null when the client closed.</summary>
@@ -822,5 +948,70 @@ public sealed class Http1UpstreamTests
         }
 
         public void Close() => stream.Dispose();
+    }
+
+    /// <summary>A pass-through stream whose writes can be held back and sent later in one write (<see cref="ScriptedConnection.HoldWrites"/>).</summary>
+    private sealed class HoldingStream(Stream inner) : Stream
+    {
+        private readonly MemoryStream held = new();
+
+        public bool Holding { get; set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public async Task SendHeldAsync()
+        {
+            Holding = false;
+            await inner.WriteAsync(held.ToArray());
+            held.SetLength(0);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (Holding)
+            {
+                held.Write(buffer.Span);
+                return ValueTask.CompletedTask;
+            }
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Holding ? Task.CompletedTask : inner.FlushAsync(cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                held.Dispose();
+            }
+            base.Dispose(disposing);
+        }
     }
 }
