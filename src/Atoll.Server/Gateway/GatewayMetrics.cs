@@ -16,7 +16,8 @@ internal sealed class GatewayMetrics
     private readonly ConcurrentDictionary<string, (Histogram.Child FirstToken, Histogram.Child Duration, Histogram.Child QueueWait)> latency =
         new(StringComparer.Ordinal);
 
-    public GatewayMetrics(ServerMetrics server, EndpointRegistry registry, PrefixIndex prefixes, TimeProvider time)
+    /// <param name="upstream">The forwarding client, whose <see cref="Http1Upstream.IdleDrops"/> is published.</param>
+    public GatewayMetrics(ServerMetrics server, EndpointRegistry registry, PrefixIndex prefixes, TimeProvider time, UpstreamClients upstream)
     {
         var factory = Metrics.WithCustomRegistry(server.Registry);
         factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
@@ -46,11 +47,14 @@ internal sealed class GatewayMetrics
         var prefixBlocks = factory.CreateGauge("atoll_gateway_endpoint_prefix_blocks",
             "Prompt blocks (64 characters) the gateway remembers sending to the endpoint at most: its reported KV-cache size, capped by the configured bound.",
             new GaugeConfiguration { LabelNames = ["endpoint", "model"] });
+        var idleDrops = factory.CreateCounter("atoll_gateway_upstream_idle_drops_total",
+            "Pooled connections to model servers closed instead of reused because bytes or a close arrived on them while idle: a model server that writes after its answers or closes idle connections early.");
         // Endpoints come and go with their nodes: a gone one's gauges are removed, not left at their last value (an
         // endpoint that vanished while up would otherwise read as up for as long as the server runs).
         var shown = new HashSet<(string Name, string Model)>();
         server.Registry.AddBeforeCollectCallback(() =>
         {
+            idleDrops.IncTo(upstream.Requests.IdleDrops);
             var now = time.GetUtcNow();
             var current = new HashSet<(string Name, string Model)>();
             foreach (var e in registry.All)

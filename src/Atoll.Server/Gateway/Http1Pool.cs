@@ -62,9 +62,13 @@ internal sealed class Http1Pool(Http1Upstream owner, string key, bool tls, strin
             }
             // A connection that is past its time, or that received bytes or a close while it rested, is closed
             // here rather than trusted with a request (Http1Connection.QuietSinceReturned).
-            if (!owner.Expired(connection, owner.Now) && connection.QuietSinceReturned())
+            if (!owner.Expired(connection, owner.Now))
             {
-                return connection;
+                if (connection.QuietSinceReturned())
+                {
+                    return connection;
+                }
+                owner.CountIdleDrop();
             }
             connection.Dispose();
         }

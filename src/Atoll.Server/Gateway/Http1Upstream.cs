@@ -36,6 +36,7 @@ internal sealed class Http1Upstream : IDisposable
     private readonly TimeProvider time;
     private readonly CancellationTokenSource stopping = new();
     private int sweeping;
+    private long idleDrops;
 
     /// <param name="idleTimeout">Idle connections are closed after this (default 4 s, under uvicorn's 5 s).</param>
     /// <param name="warmConnections">Connections kept open to each recently used host (0: none).</param>
@@ -57,6 +58,16 @@ internal sealed class Http1Upstream : IDisposable
     }
 
     public static TimeSpan DefaultIdleTimeout { get; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>
+    /// Pooled connections closed instead of reused because something arrived on them while idle: bytes after an
+    /// answer, or the server's close (<see cref="Http1Connection.QuietSinceReturned"/>). A count that grows with the
+    /// requests points at a model server that writes after its answers or closes idle connections early.
+    /// </summary>
+    public long IdleDrops => Interlocked.Read(ref idleDrops);
+
+    /// <summary>Counts one <see cref="IdleDrops"/>.</summary>
+    public void CountIdleDrop() => Interlocked.Increment(ref idleDrops);
 
     /// <summary>Whether connections complete their I/O on the socket event threads (<see cref="Gateway.InlineIo"/>).</summary>
     public bool InlineIo { get; }

@@ -179,7 +179,8 @@ public sealed class GatewayPartsTests
         var time = new FakeTimeProvider();
         var registry = new EndpointRegistry(Options.Create(new GatewayOptions()), new PrefixIndex(), time);
         var server = new ServerMetrics();
-        _ = new GatewayMetrics(server, registry, new PrefixIndex(), time);
+        using var upstream = new UpstreamClients(Options.Create(new GatewayOptions()));
+        _ = new GatewayMetrics(server, registry, new PrefixIndex(), time, upstream);
         registry.Update([
             Node("n1", ConditionTypes.True, new ModelEndpoint("m", "http://10.0.0.1:8000")),
             Node("n2", ConditionTypes.True, new ModelEndpoint("m", "http://10.0.0.2:8000"))]);
@@ -202,8 +203,9 @@ public sealed class GatewayPartsTests
         var time = new FakeTimeProvider();
         var registry = new EndpointRegistry(Options.Create(new GatewayOptions()), new PrefixIndex(), time);
         var (first, second) = (new ServerMetrics(), new ServerMetrics());
-        var a = new GatewayMetrics(first, registry, new PrefixIndex(), time);
-        var b = new GatewayMetrics(second, registry, new PrefixIndex(), time);
+        using var upstream = new UpstreamClients(Options.Create(new GatewayOptions()));
+        var a = new GatewayMetrics(first, registry, new PrefixIndex(), time, upstream);
+        var b = new GatewayMetrics(second, registry, new PrefixIndex(), time, upstream);
 
         // Equal labels (a model name is a new string per request) count in one series, in their own server's registry
         // only; any label that differs is a series of its own.
@@ -220,6 +222,23 @@ public sealed class GatewayPartsTests
         Assert.Contains("atoll_gateway_requests_total{model=\"m2\",endpoint=\"n1/m\",code=\"200\"} 1", text);
         Assert.Contains("atoll_gateway_requests_total{model=\"m\",endpoint=\"n2/m\",code=\"200\"} 1", text);
         Assert.Contains("atoll_gateway_requests_total{model=\"m\",endpoint=\"n1/m\",code=\"200\"} 1", await ExportAsync(second));
+    }
+
+    [Fact]
+    public async Task Idle_connections_dropped_before_reuse_are_published_as_a_counter()
+    {
+        var time = new FakeTimeProvider();
+        var registry = new EndpointRegistry(Options.Create(new GatewayOptions()), new PrefixIndex(), time);
+        var server = new ServerMetrics();
+        using var upstream = new UpstreamClients(Options.Create(new GatewayOptions()));
+        _ = new GatewayMetrics(server, registry, new PrefixIndex(), time, upstream);
+        Assert.Contains("atoll_gateway_upstream_idle_drops_total 0", await ExportAsync(server));
+
+        upstream.Requests.CountIdleDrop();
+        upstream.Requests.CountIdleDrop();
+        Assert.Contains("atoll_gateway_upstream_idle_drops_total 2", await ExportAsync(server));
+        upstream.Requests.CountIdleDrop();
+        Assert.Contains("atoll_gateway_upstream_idle_drops_total 3", await ExportAsync(server));
     }
 
     private static async Task<string> ExportAsync(ServerMetrics server)

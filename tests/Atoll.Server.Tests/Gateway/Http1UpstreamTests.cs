@@ -198,6 +198,7 @@ public sealed class Http1UpstreamTests
         Assert.Equal(2, server.Accepted); // the connection that carried stray bytes was closed, not reused
         Assert.Equal(1, client.OpenConnections);
         Assert.Equal(3, server.Requests.Count);
+        Assert.Equal(1, client.IdleDrops); // and counted
     }
 
     /// <summary>
@@ -658,6 +659,7 @@ public sealed class Http1UpstreamTests
         await AssertStrayBytesNotReadAsync(client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions")), strayWritten);
 
         Assert.Equal(2, server.Accepted); // the first connection was dropped; the second, past its session tickets, kept
+        Assert.Equal(1, client.IdleDrops);
     }
 
     /// <summary>
@@ -702,6 +704,9 @@ public sealed class Http1UpstreamTests
         await ExchangeAndReadAsync(target);
         await ExchangeAndReadAsync(target);
         Assert.Equal(2, server.Accepted); // the first connection was dropped with the stray record, the second kept
+        // A short answer's stray bytes are in the buffer at release, which closes the connection; a full one's stay in
+        // the TLS layer until the idle read takes them, which is counted as a drop.
+        Assert.Equal(answerBytes == 2 ? 0 : 1, client.IdleDrops);
 
         // An answer of exactly answerBytes bytes, head included, whose body is "ok" when it is short.
         static string FirstAnswerOf(int total)
@@ -740,6 +745,7 @@ public sealed class Http1UpstreamTests
         Assert.Equal(1, client.OpenConnections);
         await ExchangeAndReadAsync(target);
         Assert.Equal(2, server.Accepted); // the warm connection carried it
+        Assert.Equal(0, client.IdleDrops);
     }
 
     [Fact]
