@@ -7,8 +7,13 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Atoll.Server.Tests.Gateway;
 
-public sealed class GatewayPartsTests
+public sealed class GatewayPartsTests : IDisposable
 {
+    /// <summary>The forwarding client whose idle drops <see cref="GatewayMetrics"/> publishes.</summary>
+    private readonly UpstreamClients upstream = new(Options.Create(new GatewayOptions()));
+
+    public void Dispose() => upstream.Dispose();
+
     [Theory]
     [InlineData(0.5, 1, "upstream idle timeout 0.5s: expected at least 1s")]
     [InlineData(4, -1, "warm connections -1: expected 0 to 16")]
@@ -179,8 +184,7 @@ public sealed class GatewayPartsTests
         var time = new FakeTimeProvider();
         var registry = new EndpointRegistry(Options.Create(new GatewayOptions()), new PrefixIndex(), time);
         var server = new ServerMetrics();
-        using var upstream = new UpstreamClients(Options.Create(new GatewayOptions()));
-        _ = new GatewayMetrics(server, registry, new PrefixIndex(), time, upstream);
+        _ = MetricsOf(server, registry, time);
         registry.Update([
             Node("n1", ConditionTypes.True, new ModelEndpoint("m", "http://10.0.0.1:8000")),
             Node("n2", ConditionTypes.True, new ModelEndpoint("m", "http://10.0.0.2:8000"))]);
@@ -203,9 +207,8 @@ public sealed class GatewayPartsTests
         var time = new FakeTimeProvider();
         var registry = new EndpointRegistry(Options.Create(new GatewayOptions()), new PrefixIndex(), time);
         var (first, second) = (new ServerMetrics(), new ServerMetrics());
-        using var upstream = new UpstreamClients(Options.Create(new GatewayOptions()));
-        var a = new GatewayMetrics(first, registry, new PrefixIndex(), time, upstream);
-        var b = new GatewayMetrics(second, registry, new PrefixIndex(), time, upstream);
+        var a = MetricsOf(first, registry, time);
+        var b = MetricsOf(second, registry, time);
 
         // Equal labels (a model name is a new string per request) count in one series, in their own server's registry
         // only; any label that differs is a series of its own.
@@ -230,8 +233,7 @@ public sealed class GatewayPartsTests
         var time = new FakeTimeProvider();
         var registry = new EndpointRegistry(Options.Create(new GatewayOptions()), new PrefixIndex(), time);
         var server = new ServerMetrics();
-        using var upstream = new UpstreamClients(Options.Create(new GatewayOptions()));
-        _ = new GatewayMetrics(server, registry, new PrefixIndex(), time, upstream);
+        _ = MetricsOf(server, registry, time);
         Assert.Contains("atoll_gateway_upstream_idle_drops_total 0", await ExportAsync(server));
 
         upstream.Requests.CountIdleDrop();
@@ -240,6 +242,9 @@ public sealed class GatewayPartsTests
         upstream.Requests.CountIdleDrop();
         Assert.Contains("atoll_gateway_upstream_idle_drops_total 3", await ExportAsync(server));
     }
+
+    private GatewayMetrics MetricsOf(ServerMetrics server, EndpointRegistry registry, TimeProvider time) =>
+        new(server, registry, new PrefixIndex(), time, upstream);
 
     private static async Task<string> ExportAsync(ServerMetrics server)
     {
