@@ -3,7 +3,7 @@
 # (utime+stime from /proc/PID/stat, children included) and, for Atoll, the bytes the GC allocated, both taken before
 # and after one fixed wrk run, divided by the requests wrk completed. One sim behind a static endpoint (no agents).
 #   bench/gateway/cpu.sh [ATOLL-BINARY-DIR]      (default: the working tree's Release build, via ./atoll)
-# Env: CPU_TARGETS (default "atoll"; any of atoll nginx haproxy direct), CPU_DURATION (s, 10), CPU_WARM (s, 30),
+# Env: CPU_TARGETS (default "atoll"; any of atoll nginx haproxy direct), CPU_DURATION (s, 10), CPU_WARM (s of warm-up in runs of WARM_PIECE s, default 60 and 2),
 #   CPU_TTFT (sim ms, 50), CPU_ATOLL_ENV ("NAME=VALUE ..." set for the Atoll server only),
 #   CPU_CONNECTIONS (64), CPU_TRACE=1 also records a CPU sample trace of Atoll with dotnet-trace (CPU_TOOLS: where
 #   dotnet-trace/dotnet-counters are, default /tmp/tools), CPU_PERF=1 records Atoll with `perf record -g` (run with
@@ -15,7 +15,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 DURATION=${CPU_DURATION:-10}
-WARM=${CPU_WARM:-30}
+WARM=${CPU_WARM:-60}
 TTFT=${CPU_TTFT:-50}
 CONNS=${CPU_CONNECTIONS:-64}
 TARGETS=${CPU_TARGETS:-atoll}
@@ -56,6 +56,8 @@ wrk_run() { # wrk_run URL SECONDS OUT
   BENCH_AUTH=$TOKEN BENCH_MODEL=$MODEL wrk -t2 -c"$CONNS" -d"$2s" --timeout 10s --latency -s "$here/chat.lua" "$1/v1/chat/completions" >"$3" 2>&1
 }
 
+wrk_warm() { wrk_run "$1" "$2" /dev/null; } # wrk_warm URL SECONDS
+
 for target in $TARGETS; do
   TOKEN=none
   case $target in
@@ -83,7 +85,9 @@ for target in $TARGETS; do
       until_ok post_ok "$url" ;;
     *) echo "unknown target $target" >&2; exit 2 ;;
   esac
-  wrk_run "$url" "$WARM" /dev/null || true # warm-up (JIT tiers, pools): a .NET server is still tiering up after 10 s here
+  # Warm-up (JIT tiers, pools) as back-to-back short runs, each with new connections (common.sh's warm_churn): one long
+  # run leaves a .NET server compiling its per-connection code during the measured run (bench/README.md).
+  warm_churn "$WARM" wrk_warm "$url"
   counters=
   if [ "$target" = atoll ] && [ -x "$TOOLS/dotnet-counters" ]; then
     "$TOOLS/dotnet-counters" collect -p "$ppid" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' --format csv \

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # What Kestrel costs the gateway: the same wrk load, in interleaved rounds, against one sim directly, through Atoll,
-# through rawproxy (bench/gateway/rawproxy: the least a .NET proxy does per forwarded request) in its four forms
+# through rawproxy (bench/gateway/rawproxy: the least a .NET proxy does per forwarded request) in its seven forms
 # (rawproxy: raw sockets, no Kestrel; watch: raw sockets with a receive kept pending while a request is served, to
-# notice a client that leaves; conn: a Kestrel connection middleware; http: a Kestrel app) and through nginx.
+# notice a client that leaves; conn: a Kestrel connection middleware; http: a Kestrel app; epoll: raw sockets on an
+# epoll loop of its own per core, without .NET's socket layer; econn: conn on a Kestrel transport of its own over such
+# loops; efull: econn with the model-server connections on those loops too) and through nginx.
 # Prints requests/s, p50, p99 and the proxy's CPU time per request for every run.
 #   bench/gateway/rawproxy.sh
 # Env: RAW_TTFT (sim ms, 5: CPU-saturated as section 1b; 50 is section 1a's latency setting), RAW_ROUNDS (3),
 #   RAW_DURATION (s per run, 10), RAW_WARM (s per target, 60, as back-to-back 2 s runs: see warm_churn in common.sh),
-#   RAW_TARGETS (default "direct atoll rawproxy watch conn http nginx").
+#   RAW_TARGETS (default "direct atoll rawproxy watch conn http econn efull epoll nginx").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -34,6 +36,15 @@ raw_pid=$!; pids+=($raw_pid)
 watch_port=$(freeport)
 RAW_MODE=watch DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$tmp/rawproxy/rawproxy" "$watch_port" "$sim_port" >"$tmp/watch.log" 2>&1 &
 watch_pid=$!; pids+=($watch_pid)
+epoll_port=$(freeport)
+RAW_MODE=epoll "$tmp/rawproxy/rawproxy" "$epoll_port" "$sim_port" >"$tmp/epoll.log" 2>&1 &
+epoll_pid=$!; pids+=($epoll_pid)
+econn_port=$(freeport)
+RAW_MODE=econn DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$tmp/rawproxy/rawproxy" "$econn_port" "$sim_port" >"$tmp/econn.log" 2>&1 &
+econn_pid=$!; pids+=($econn_pid)
+efull_port=$(freeport)
+RAW_MODE=efull DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$tmp/rawproxy/rawproxy" "$efull_port" "$sim_port" >"$tmp/efull.log" 2>&1 &
+efull_pid=$!; pids+=($efull_pid)
 conn_port=$(freeport); http_port=$(freeport)
 RAW_MODE=conn DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 "$tmp/rawproxy/rawproxy" "$conn_port" "$sim_port" >"$tmp/conn.log" 2>&1 &
 conn_pid=$!; pids+=($conn_pid)
@@ -55,7 +66,10 @@ procs[nginx]=$nginx_pid
 url[watch]=http://127.0.0.1:$watch_port; auth[watch]=none; procs[watch]=$watch_pid
 url[conn]=http://127.0.0.1:$conn_port; auth[conn]=none; procs[conn]=$conn_pid
 url[http]=http://127.0.0.1:$http_port; auth[http]=none; procs[http]=$http_pid
-targets=(${RAW_TARGETS:-direct atoll rawproxy watch conn http nginx})
+url[epoll]=http://127.0.0.1:$epoll_port; auth[epoll]=none; procs[epoll]=$epoll_pid
+url[econn]=http://127.0.0.1:$econn_port; auth[econn]=none; procs[econn]=$econn_pid
+url[efull]=http://127.0.0.1:$efull_port; auth[efull]=none; procs[efull]=$efull_pid
+targets=(${RAW_TARGETS:-direct atoll rawproxy watch conn http econn efull epoll nginx})
 run() { BENCH_AUTH=${auth[$1]} BENCH_MODEL=bench-model wrk -t2 -c64 -d"$2s" --timeout 10s --latency -s "$here/chat.lua" "${url[$1]}/v1/chat/completions"; }
 for k in "${targets[@]}"; do warm_churn "$WARM" run "$k"; done
 echo "sim --ttft $TTFT, wrk -t2 -c64, $ROUNDS rounds of ${DURATION}s after ${WARM}s of warm-up each (runs of ${WARM_PIECE:-2}s)"

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 // A benchmark experiment, not Atoll: the least a .NET proxy can do per forwarded chat request, in three forms.
@@ -18,7 +19,9 @@ using Microsoft.Extensions.Logging;
 // client socket while a request is served (how a proxy notices a client that leaves, to cancel its upstream request:
 // Atoll must, raw does not), whose bytes start the next request; conn serves them as a Kestrel connection
 // middleware on Kestrel's transport pipes (as Atoll's Http1Front does); http is a Kestrel app (app.Run) with
-// Kestrel's HTTP/1.1 parsing and HttpContext.
+// Kestrel's HTTP/1.1 parsing and HttpContext; epoll (Epoll.cs) is raw sockets on an epoll loop of its own, without
+// .NET's socket layer; econn is conn on a Kestrel transport of its own over such a loop (EpollTransport.cs); efull is
+// econn with the model-server connections on the same loops.
 if (args.Length != 2)
 {
     Console.Error.WriteLine("usage: rawproxy LISTEN-PORT UPSTREAM-PORT");
@@ -27,14 +30,22 @@ if (args.Length != 2)
 var mode = Environment.GetEnvironmentVariable("RAW_MODE") ?? "raw";
 var listenPort = int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture);
 var up = new IPEndPoint(IPAddress.Loopback, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+if (mode == "epoll")
+{
+    return EpollProxy.Run(listenPort, up.Port);
+}
 if (mode is not ("raw" or "watch"))
 {
     var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
     builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
     builder.Logging.ClearProviders();
+    if (mode is "econn" or "efull")
+    {
+        builder.Services.AddSingleton<IConnectionListenerFactory, EpollTransportFactory>(); // the last one registered is used
+    }
     builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, listenPort, lo =>
     {
-        if (mode == "conn") lo.Use(next => ctx => ServePipe(ctx, up));
+        if (mode is "conn" or "econn" or "efull") lo.Use(next => ctx => ServePipe(ctx, up));
     }));
     var app = builder.Build();
     app.Run(ctx => ServeHttp(ctx, up));
@@ -56,16 +67,7 @@ while (true)
 
 static int IndexOfHeadEnd(ReadOnlySpan<byte> s) => s.IndexOf("\r\n\r\n"u8);
 
-static int ContentLength(ReadOnlySpan<byte> head)
-{
-    var i = head.IndexOf("\r\nContent-Length:"u8);
-    if (i < 0) i = head.IndexOf("\r\ncontent-length:"u8);
-    if (i < 0) return 0;
-    var rest = head[(i + 17)..];
-    var end = rest.IndexOf("\r\n"u8);
-    var v = rest[..(end < 0 ? rest.Length : end)].Trim((byte)' ');
-    return int.Parse(Encoding.ASCII.GetString(v), System.Globalization.CultureInfo.InvariantCulture);
-}
+static int ContentLength(ReadOnlySpan<byte> head) => Wire.ContentLength(head);
 
 static async Task Serve(Socket client, IPEndPoint up, bool watch)
 {
@@ -193,7 +195,8 @@ static string? Model(ReadOnlySpan<byte> body)
     return model;
 }
 
-static async Task<(byte[] buf, int start, int len)> Exchange(Socket upstream, byte[] ubuf, byte[] outb, ReadOnlyMemory<byte> body, int[] ulenBox)
+static async Task<(byte[] buf, int start, int len)> Exchange<T>(T upstream, byte[] ubuf, byte[] outb, ReadOnlyMemory<byte> body, int[] ulenBox)
+    where T : IUpstream
 {
     var head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "u8;
     head.CopyTo(outb);
@@ -201,19 +204,19 @@ static async Task<(byte[] buf, int start, int len)> Exchange(Socket upstream, by
     o += Encoding.ASCII.GetBytes(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), outb.AsSpan(o));
     "\r\n\r\n"u8.CopyTo(outb.AsSpan(o)); o += 4;
     body.Span.CopyTo(outb.AsSpan(o)); o += body.Length;
-    await upstream.SendAsync(outb.AsMemory(0, o), SocketFlags.None);
+    await upstream.SendAsync(outb.AsMemory(0, o));
     var ulen = ulenBox[0];
     int uhe;
     while ((uhe = IndexOfHeadEnd(ubuf.AsSpan(0, ulen))) < 0)
     {
-        var n = await upstream.ReceiveAsync(ubuf.AsMemory(ulen), SocketFlags.None);
+        var n = await upstream.ReceiveAsync(ubuf.AsMemory(ulen));
         if (n == 0) throw new IOException("upstream closed");
         ulen += n;
     }
     var rlen = ContentLength(ubuf.AsSpan(0, uhe + 2));
     while (ulen < uhe + 4 + rlen)
     {
-        var n = await upstream.ReceiveAsync(ubuf.AsMemory(ulen), SocketFlags.None);
+        var n = await upstream.ReceiveAsync(ubuf.AsMemory(ulen));
         if (n == 0) throw new IOException("upstream closed");
         ulen += n;
     }
@@ -228,9 +231,22 @@ static void Consume(byte[] ubuf, int[] ulenBox, int used)
 
 static async Task ServePipe(ConnectionContext ctx, IPEndPoint up)
 {
+    if (ctx is EpollConnection { UpstreamOnLoop: true } e)
+    {
+        using var upstream = new EpollSocket(e.Loop, up.Port);
+        await ServePipeWith(ctx, upstream);
+    }
+    else
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(up);
+        await ServePipeWith(ctx, new SocketUpstream(socket));
+    }
+}
+
+static async Task ServePipeWith<T>(ConnectionContext ctx, T upstream) where T : IUpstream
+{
     var input = ctx.Transport.Input; var output = ctx.Transport.Output;
-    using var upstream = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-    await upstream.ConnectAsync(up);
     var ubuf = new byte[16384]; var ulenBox = new int[1];
     var outb = new byte[16384]; var body = new byte[16384];
     try
@@ -276,7 +292,8 @@ static async Task ServeHttp(HttpContext ctx, IPEndPoint up)
         state = (s, new byte[16384], new int[1], new byte[16384]);
         items["up"] = state;
     }
-    var (upstream, ubuf, ulenBox, outb) = ((Socket, byte[], int[], byte[]))state!;
+    var (socket, ubuf, ulenBox, outb) = ((Socket, byte[], int[], byte[]))state!;
+    var upstream = new SocketUpstream(socket);
     var len = (int)ctx.Request.ContentLength!.Value;
     var body = new byte[len];
     await ctx.Request.Body.ReadExactlyAsync(body);
@@ -287,4 +304,32 @@ static async Task ServeHttp(HttpContext ctx, IPEndPoint up)
     ctx.Response.ContentLength = rlen;
     await ctx.Response.Body.WriteAsync(ub.AsMemory(start, rlen));
     Consume(ubuf, ulenBox, start + rlen);
+}
+
+// The model-server connection as Exchange uses it: a .NET socket, or (efull) a socket on the econn loop.
+internal interface IUpstream
+{
+    ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes);
+    ValueTask<int> ReceiveAsync(Memory<byte> buffer);
+}
+
+internal readonly struct SocketUpstream(Socket socket) : IUpstream
+{
+    public ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes) => socket.SendAsync(bytes, SocketFlags.None);
+    public ValueTask<int> ReceiveAsync(Memory<byte> buffer) => socket.ReceiveAsync(buffer, SocketFlags.None);
+}
+
+internal static class Wire
+{
+    /// <summary>The Content-Length of a head (0 without one).</summary>
+    public static int ContentLength(ReadOnlySpan<byte> head)
+    {
+        var i = head.IndexOf("\r\nContent-Length:"u8);
+        if (i < 0) i = head.IndexOf("\r\ncontent-length:"u8);
+        if (i < 0) return 0;
+        var rest = head[(i + 17)..];
+        var end = rest.IndexOf("\r\n"u8);
+        var v = rest[..(end < 0 ? rest.Length : end)].Trim((byte)' ');
+        return int.Parse(Encoding.ASCII.GetString(v), System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
