@@ -158,9 +158,25 @@ internal sealed class Http1Pool(Http1Upstream owner, string key, bool tls, strin
 
     public async ValueTask<Http1Connection> ConnectAsync(CancellationToken ct)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(owner.ConnectTimeout);
+        if (owner.Epoll && !tls)
+        {
+            EpollStream epoll;
+            try
+            {
+                epoll = await EpollStream.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                throw ConnectFailed(e, ct);
+            }
+            // Inline only once connected, as below.
+            epoll.Inline = owner.InlineIo;
+            Interlocked.Increment(ref open);
+            return new Http1Connection(this, epoll, owner.Now);
+        }
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         Stream stream;
         try
         {

@@ -41,10 +41,12 @@ internal sealed class Http1Upstream : IDisposable
     /// <param name="idleTimeout">Idle connections are closed after this (default 4 s, under uvicorn's 5 s).</param>
     /// <param name="warmConnections">Connections kept open to each recently used host (0: none).</param>
     /// <param name="warmFor">How long after its last exchange a host is kept warm (default 10 minutes).</param>
+    /// <param name="epoll">Plain connections on the gateway's own epoll loops where supported (<see cref="Epoll"/>).</param>
     public Http1Upstream(
         bool inlineIo, TimeSpan? idleTimeout = null, TimeProvider? time = null, RemoteCertificateValidationCallback? validateCertificate = null,
-        int warmConnections = 0, TimeSpan? warmFor = null)
+        int warmConnections = 0, TimeSpan? warmFor = null, bool epoll = true)
     {
+        Epoll = epoll && EpollStream.Supported;
         WarmFor = warmFor ?? TimeSpan.FromMinutes(10);
         InlineIo = inlineIo;
         IdleTimeout = idleTimeout ?? DefaultIdleTimeout;
@@ -71,6 +73,12 @@ internal sealed class Http1Upstream : IDisposable
 
     /// <summary>Whether connections complete their I/O on the socket event threads (<see cref="Gateway.InlineIo"/>).</summary>
     public bool InlineIo { get; }
+
+    /// <summary>
+    /// Whether plain (not TLS) connections go on the gateway's own epoll loops (<see cref="EpollStream"/>) instead of
+    /// the runtime's sockets: asked for and supported here.
+    /// </summary>
+    public bool Epoll { get; }
 
     public TimeSpan ConnectTimeout { get; } = TimeSpan.FromSeconds(5);
 

@@ -15,7 +15,7 @@ internal sealed class UpstreamClients : IDisposable
     public UpstreamClients(IOptions<GatewayOptions> options)
     {
         var settings = options.Value;
-        Requests = new Http1Upstream(settings.InlineIo, settings.UpstreamIdleTimeout, warmConnections: settings.WarmConnections);
+        Requests = new Http1Upstream(settings.InlineIo, settings.UpstreamIdleTimeout, warmConnections: settings.WarmConnections, epoll: settings.EpollUpstream);
         // A model server's /metrics is tens to hundreds of KB; a larger answer is refused, not buffered (the default
         // limit is 2 GB, and model servers run on machines Atoll does not trust).
         Probe = new HttpClient(Handler(), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(5), MaxResponseContentBufferSize = MaxProbeAnswerBytes };

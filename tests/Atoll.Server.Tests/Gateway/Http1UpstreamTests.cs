@@ -14,8 +14,16 @@ namespace Atoll.Server.Tests.Gateway;
 /// The gateway's HTTP/1.1 client against a scripted server that writes exact bytes: framing (length, chunked in
 /// odd pieces, read-to-close), keep-alive and reuse, stale pooled connections, malformed answers, timeouts, TLS.
 /// </summary>
-public sealed class Http1UpstreamTests
+public class Http1UpstreamTests
 {
+    /// <summary>Plain connections on the gateway's epoll loops (the default); the derived class runs every test on the runtime's sockets.</summary>
+    protected virtual bool Epoll => true;
+
+    private Http1Upstream NewClient(
+        bool inlineIo, TimeSpan? idleTimeout = null, TimeProvider? time = null, RemoteCertificateValidationCallback? validateCertificate = null,
+        int warmConnections = 0, TimeSpan? warmFor = null) =>
+        new(inlineIo, idleTimeout, time, validateCertificate, warmConnections, warmFor, epoll: Epoll);
+
     private static readonly byte[] Body = "{\"model\":\"m\"}"u8.ToArray();
 
     [Fact]
@@ -23,7 +31,7 @@ public sealed class Http1UpstreamTests
     {
         await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: r1\r\nx-atoll-instance: sim-a\r\n"
             + "Openai-Processing-Ms: 12\r\nContent-Length: 11\r\n\r\n{\"ok\":true}");
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var target = client.Target(server.Url("/v1/chat/completions"));
 
         for (var i = 0; i < 3; i++)
@@ -45,7 +53,7 @@ public sealed class Http1UpstreamTests
     public async Task The_request_is_a_post_with_host_type_length_and_accept_for_streams()
     {
         await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 204 No Content\r\n\r\n");
-        using var client = new Http1Upstream(inlineIo: true);
+        using var client = NewClient(inlineIo: true);
         var target = client.Target(server.Url("/v1/completions?x=1"));
         (await target.ExchangeAsync(Body, eventStream: false, CancellationToken.None)).Release();
         (await target.ExchangeAsync(Body, eventStream: true, CancellationToken.None)).Release();
@@ -69,7 +77,7 @@ public sealed class Http1UpstreamTests
             await conn.ReadRequestAsync();
             await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         });
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var answer = await client.Target(server.Url("/v1/embeddings")).ExchangeAsync(large, false, CancellationToken.None);
         Assert.Equal("ok", await ReadAllAsync(answer));
         answer.Release();
@@ -92,7 +100,7 @@ public sealed class Http1UpstreamTests
                 }
             }
         });
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var target = client.Target(server.Url("/v1/chat/completions"));
         for (var i = 0; i < 2; i++)
         {
@@ -116,7 +124,7 @@ public sealed class Http1UpstreamTests
             await conn.WriteAsync("1}");
             conn.Close();
         });
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var target = client.Target(server.Url("/v1/chat/completions"));
         var answer = await target.ExchangeAsync(Body, false, CancellationToken.None);
         Assert.True(answer.CloseDelimited);
@@ -138,7 +146,7 @@ public sealed class Http1UpstreamTests
                     : "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy");
             }
         });
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var target = client.Target(server.Url("/v1/chat/completions"));
         var first = await target.ExchangeAsync(Body, false, CancellationToken.None);
         Assert.Equal("ok", await ReadAllAsync(first));
@@ -158,7 +166,7 @@ public sealed class Http1UpstreamTests
             await conn.ReadRequestAsync();
             await conn.WriteAsync("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx");
         });
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var answer = await client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None);
         Assert.Equal(201, answer.Status);
         Assert.Equal("x", await ReadAllAsync(answer));
@@ -174,7 +182,7 @@ public sealed class Http1UpstreamTests
             await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             conn.Close(); // as an idle timeout would, but without saying Connection: close
         });
-        using var client = new Http1Upstream(inlineIo: true);
+        using var client = NewClient(inlineIo: true);
         var target = client.Target(server.Url("/v1/chat/completions"));
         for (var i = 0; i < 3; i++)
         {
@@ -192,7 +200,7 @@ public sealed class Http1UpstreamTests
     public async Task Bytes_a_server_sends_on_an_idle_connection_never_become_the_next_answer(bool inlineIo)
     {
         await using var server = StrayAfterFirstAnswer(out var strayWritten);
-        using var client = new Http1Upstream(inlineIo, idleTimeout: StrayTestIdleTimeout);
+        using var client = NewClient(inlineIo, idleTimeout: StrayTestIdleTimeout);
         await AssertStrayBytesNotReadAsync(client.Target(server.Url("/v1/chat/completions")), strayWritten);
 
         Assert.Equal(2, server.Accepted); // the connection that carried stray bytes was closed, not reused
@@ -260,7 +268,7 @@ public sealed class Http1UpstreamTests
                 conn.Close();
             }
         });
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var target = client.Target(server.Url("/v1/chat/completions"));
         var primed = await Task.WhenAll(Enumerable.Range(0, idle).Select(_ => target.ExchangeAsync(Body, false, CancellationToken.None).AsTask()));
         foreach (var answer in primed)
@@ -292,7 +300,7 @@ public sealed class Http1UpstreamTests
             await Task.Delay(Http1Target.StaleWindow + TimeSpan.FromMilliseconds(300));
             conn.Close();
         });
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var target = client.Target(server.Url("/v1/chat/completions"));
         var first = await target.ExchangeAsync(Body, false, CancellationToken.None);
         Assert.Equal("ok", await ReadAllAsync(first));
@@ -313,7 +321,7 @@ public sealed class Http1UpstreamTests
             await conn.ReadRequestAsync();
             conn.Close();
         });
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var e = await Assert.ThrowsAsync<UpstreamException>(() =>
             client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None).AsTask());
         Assert.False(e.Connecting);
@@ -334,7 +342,7 @@ public sealed class Http1UpstreamTests
             await conn.WriteAsync(answerText);
             conn.Close();
         });
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var answer = await client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None);
         var e = await Assert.ThrowsAsync<UpstreamException>(() => ReadAllAsync(answer));
         Assert.Contains(expected, e.Message);
@@ -361,7 +369,7 @@ public sealed class Http1UpstreamTests
             await conn.ReadRequestAsync();
             await conn.WriteAsync(answerText);
         });
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var e = await Assert.ThrowsAsync<UpstreamException>(() =>
             client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None).AsTask());
         Assert.Contains(expected, e.Message);
@@ -371,7 +379,7 @@ public sealed class Http1UpstreamTests
     public async Task The_same_Content_Length_twice_is_one_length()
     {
         await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok");
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var answer = await client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None);
         Assert.Equal("ok", await ReadAllAsync(answer));
         Assert.False(answer.CloseDelimited);
@@ -382,7 +390,7 @@ public sealed class Http1UpstreamTests
     public async Task A_refused_connection_is_a_connect_error()
     {
         var port = FreePort();
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var e = await Assert.ThrowsAsync<UpstreamException>(() =>
             client.Target(new Uri($"http://127.0.0.1:{port}/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None).AsTask());
         Assert.True(e.Connecting);
@@ -399,7 +407,7 @@ public sealed class Http1UpstreamTests
             await conn.ReadRequestAsync();
             await conn.ReadRequestAsync(); // no answer; returns when the client closes
         });
-        using var client = new Http1Upstream(inlineIo: true);
+        using var client = NewClient(inlineIo: true);
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             client.Target(server.Url("/v1/chat/completions")).ExchangeAsync(Body, false, cts.Token).AsTask());
@@ -426,7 +434,7 @@ public sealed class Http1UpstreamTests
             await conn.ReadRequestAsync();
             await conn.ReadRequestAsync(); // no answer to the second; returns when the client closes
         }, certificate);
-        using var client = new Http1Upstream(inlineIo, idleTimeout: StrayTestIdleTimeout,
+        using var client = NewClient(inlineIo, idleTimeout: StrayTestIdleTimeout,
             validateCertificate: (_, cert, _, _) => cert?.GetCertHashString() == certificate?.GetCertHashString());
         var url = server.Url("/v1/chat/completions");
         var target = client.Target(tls ? new Uri($"https://localhost:{url.Port}{url.AbsolutePath}") : url);
@@ -447,7 +455,7 @@ public sealed class Http1UpstreamTests
     {
         await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         var time = new FakeTimeProvider();
-        using var client = new Http1Upstream(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time);
+        using var client = NewClient(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time);
         var target = client.Target(server.Url("/v1/chat/completions"));
         await ExchangeAndReadAsync(target);
         time.Advance(TimeSpan.FromSeconds(3));
@@ -468,7 +476,7 @@ public sealed class Http1UpstreamTests
     {
         await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         var time = new FakeTimeProvider();
-        using var client = new Http1Upstream(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: warm);
+        using var client = NewClient(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: warm);
         var target = client.Target(server.Url("/v1/chat/completions"));
         await ExchangeAndReadAsync(target);
 
@@ -490,7 +498,7 @@ public sealed class Http1UpstreamTests
     {
         await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         var time = new FakeTimeProvider();
-        using var client = new Http1Upstream(
+        using var client = NewClient(
             inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: 2, warmFor: TimeSpan.FromSeconds(10));
         var target = client.Target(server.Url("/v1/chat/completions"));
         await ExchangeAndReadAsync(target);
@@ -516,7 +524,7 @@ public sealed class Http1UpstreamTests
     {
         await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         var time = new FakeTimeProvider();
-        using var client = new Http1Upstream(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmFor: TimeSpan.FromSeconds(10));
+        using var client = NewClient(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmFor: TimeSpan.FromSeconds(10));
         var target = client.Target(server.Url("/v1/chat/completions"));
         var gone = client.Target(new Uri($"http://127.0.0.1:{FreePort()}/v1/chat/completions")); // a node that went away
         await ExchangeAndReadAsync(target);
@@ -555,7 +563,7 @@ public sealed class Http1UpstreamTests
             }
         });
         var time = new FakeTimeProvider();
-        using var client = new Http1Upstream(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmFor: TimeSpan.FromSeconds(10));
+        using var client = NewClient(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmFor: TimeSpan.FromSeconds(10));
         var target = client.Target(server.Url("/v1/chat/completions"));
         var answer = await target.ExchangeAsync(Body, false, CancellationToken.None);
         time.Advance(TimeSpan.FromSeconds(60));
@@ -583,7 +591,7 @@ public sealed class Http1UpstreamTests
             }
         });
         var time = new FakeTimeProvider();
-        using var client = new Http1Upstream(inlineIo: true, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: 1);
+        using var client = NewClient(inlineIo: true, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: 1);
         var target = client.Target(server.Url("/v1/chat/completions"));
         await ExchangeAndReadAsync(target);
         for (var second = 1; second <= 4; second++)
@@ -601,7 +609,7 @@ public sealed class Http1UpstreamTests
     {
         await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         var time = new FakeTimeProvider();
-        var client = new Http1Upstream(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: 1);
+        var client = NewClient(inlineIo: false, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: 1);
         var target = client.Target(server.Url("/v1/chat/completions"));
         await ExchangeAndReadAsync(target);
         var refused = client.Target(new Uri($"http://127.0.0.1:{FreePort()}/v1/chat/completions"));
@@ -632,7 +640,7 @@ public sealed class Http1UpstreamTests
         using var certificate = SelfSignedLocalhost();
         await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret", certificate);
         string? seen = null;
-        using var client = new Http1Upstream(inlineIo: true, validateCertificate: (_, cert, _, _) =>
+        using var client = NewClient(inlineIo: true, validateCertificate: (_, cert, _, _) =>
         {
             seen = cert?.Subject;
             return cert?.GetCertHashString() == certificate.GetCertHashString(); // pinned, as a user would for a self-signed server
@@ -654,7 +662,7 @@ public sealed class Http1UpstreamTests
     {
         using var certificate = SelfSignedLocalhost();
         await using var server = StrayAfterFirstAnswer(out var strayWritten, certificate);
-        using var client = new Http1Upstream(inlineIo: true, idleTimeout: StrayTestIdleTimeout,
+        using var client = NewClient(inlineIo: true, idleTimeout: StrayTestIdleTimeout,
             validateCertificate: (_, cert, _, _) => cert?.GetCertHashString() == certificate.GetCertHashString());
         await AssertStrayBytesNotReadAsync(client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions")), strayWritten);
 
@@ -694,7 +702,7 @@ public sealed class Http1UpstreamTests
                 await conn.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             }
         }, certificate);
-        using var client = new Http1Upstream(inlineIo: true, idleTimeout: StrayTestIdleTimeout,
+        using var client = NewClient(inlineIo: true, idleTimeout: StrayTestIdleTimeout,
             validateCertificate: (_, cert, _, _) => cert?.GetCertHashString() == certificate.GetCertHashString());
         var target = client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions"));
         var answer = await target.ExchangeAsync(Body, false, CancellationToken.None);
@@ -727,7 +735,7 @@ public sealed class Http1UpstreamTests
         using var certificate = SelfSignedLocalhost();
         await using var server = ScriptedServer.AnsweringEach("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", certificate);
         var time = new FakeTimeProvider();
-        using var client = new Http1Upstream(inlineIo: true, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: 1,
+        using var client = NewClient(inlineIo: true, idleTimeout: TimeSpan.FromSeconds(4), time: time, warmConnections: 1,
             validateCertificate: (_, cert, _, _) => cert?.GetCertHashString() == certificate.GetCertHashString());
         var target = client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions"));
         await ExchangeAndReadAsync(target);
@@ -748,7 +756,7 @@ public sealed class Http1UpstreamTests
     {
         using var certificate = SelfSignedLocalhost();
         await using var server = new ScriptedServer((conn, _) => conn.ReadRequestAsync(), certificate);
-        using var client = new Http1Upstream(inlineIo: false);
+        using var client = NewClient(inlineIo: false);
         var e = await Assert.ThrowsAsync<UpstreamException>(() =>
             client.Target(new Uri($"https://localhost:{server.Url("/").Port}/v1/chat/completions")).ExchangeAsync(Body, false, CancellationToken.None).AsTask());
         Assert.True(e.Connecting);
@@ -1015,4 +1023,13 @@ public sealed class Http1UpstreamTests
             base.Dispose(disposing);
         }
     }
+}
+
+/// <summary>
+/// The same tests with plain connections on the runtime's sockets (<c>--upstream-epoll false</c>, and every machine
+/// but Linux x86-64).
+/// </summary>
+public sealed class Http1UpstreamOnRuntimeSocketsTests : Http1UpstreamTests
+{
+    protected override bool Epoll => false;
 }
