@@ -55,16 +55,7 @@ internal static unsafe class EpollProxy
         var upstream = Loopback(upstreamPort);
         while (true)
         {
-            int n;
-            fixed (EpollEvent* e = events)
-            {
-                n = epoll_wait(ep, e, events.Length, -1);
-            }
-            if (n < 0)
-            {
-                if (Marshal.GetLastPInvokeError() == EINTR) continue;
-                throw new IOException("epoll_wait failed");
-            }
+            var n = Wait(ep, events);
             for (var i = 0; i < n; i++)
             {
                 if (events[i].Data == ulong.MaxValue)
@@ -271,6 +262,21 @@ internal static unsafe class Libc
     [DllImport("libc", SetLastError = true)] internal static extern int epoll_ctl(int ep, int op, int fd, EpollEvent* ev);
     [DllImport("libc", SetLastError = true)] internal static extern int epoll_wait(int ep, EpollEvent* events, int max, int timeout);
 
+
+    /// <summary>Waits for events on <paramref name="ep"/>: how many are in <paramref name="events"/>.</summary>
+    internal static int Wait(int ep, EpollEvent[] events)
+    {
+        while (true)
+        {
+            int n;
+            fixed (EpollEvent* e = events)
+            {
+                n = epoll_wait(ep, e, events.Length, -1);
+            }
+            if (n >= 0) return n;
+            if (Marshal.GetLastPInvokeError() != EINTR) throw new IOException("epoll_wait failed");
+        }
+    }
 
     internal static int Check(int r, string what) => r >= 0 ? r : throw new IOException($"{what}: errno {Marshal.GetLastPInvokeError()}");
 

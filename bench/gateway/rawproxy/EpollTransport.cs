@@ -71,16 +71,7 @@ internal sealed unsafe class EpollLoop(int listener, ChannelWriter<ConnectionCon
         var events = new EpollEvent[256];
         while (true)
         {
-            int n;
-            fixed (EpollEvent* e = events)
-            {
-                n = epoll_wait(ep, e, events.Length, -1);
-            }
-            if (n < 0)
-            {
-                if (Marshal.GetLastPInvokeError() == EINTR) continue;
-                throw new IOException("epoll_wait failed");
-            }
+            var n = Wait(ep, events);
             for (var i = 0; i < n; i++)
             {
                 if (events[i].Data == ulong.MaxValue)
