@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Atoll.Testing.Processes;
 
 namespace Atoll.System.Tests.Gateway;
 
@@ -27,7 +28,10 @@ public sealed class AttemptTimingTests
             Assert.Contains($"last: {fleet.Sims[0].EndpointId}: answered 500", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         }
 
-        var metrics = await server.MetricsAsync();
+        // A request is counted once its answer is written, so a scrape right after the answer may come first.
+        var metrics = "";
+        await Eventually.Until(async () => Prometheus.Sum(metrics = await server.MetricsAsync(), "atoll_gateway_requests_total", "code=\"502\"") >= 2,
+            TimeSpan.FromSeconds(5), "both 502s counted", () => metrics);
         Assert.Equal(2, Prometheus.Sum(metrics, "atoll_gateway_requests_total", "code=\"502\""));
         Assert.Equal(0, Prometheus.Sum(metrics, "atoll_gateway_retries_total"));
         Assert.Equal(0, Prometheus.Sum(metrics, "atoll_gateway_retry_budget_exhausted_total"));

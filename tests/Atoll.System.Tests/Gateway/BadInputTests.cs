@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Atoll.Testing.Processes;
 
 namespace Atoll.System.Tests.Gateway;
 
@@ -141,8 +142,12 @@ public sealed class BadInputTests(SharedGatewayFixture shared)
         var error = await Chat.AssertOpenAiErrorAsync(response, HttpStatusCode.BadRequest, param: "prompt");
         Assert.Contains("one prompt per request", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True(response.Headers.Contains("x-atoll-endpoint"), "the 400 did not come from the model server");
-        var after = await Server.MetricsAsync();
-        Assert.Equal(Prometheus.Sum(before, "atoll_gateway_requests_total", "code=\"400\"") + 1, Prometheus.Sum(after, "atoll_gateway_requests_total", "code=\"400\""));
+        // A request is counted once its answer is written, so a scrape right after the answer may come first.
+        var counted = Prometheus.Sum(before, "atoll_gateway_requests_total", "code=\"400\"") + 1;
+        var after = "";
+        await Eventually.Until(async () => Prometheus.Sum(after = await Server.MetricsAsync(), "atoll_gateway_requests_total", "code=\"400\"") >= counted,
+            TimeSpan.FromSeconds(5), "the 400 counted", () => after);
+        Assert.Equal(counted, Prometheus.Sum(after, "atoll_gateway_requests_total", "code=\"400\""));
         Assert.Equal(Prometheus.Sum(before, "atoll_gateway_time_to_first_token_seconds_count"), Prometheus.Sum(after, "atoll_gateway_time_to_first_token_seconds_count"));
     }
 
