@@ -142,9 +142,9 @@ internal sealed class EpollLoop
             if (n < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno == 4)
+                if (errno == LinuxSocket.EINTR)
                 {
-                    continue; // EINTR
+                    continue;
                 }
                 // Nothing else can fail on a valid epoll descriptor; without its loop the gateway cannot answer.
                 Environment.FailFast($"epoll_wait failed (errno {errno}): the gateway's connections to model servers would stall.");

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -22,9 +21,6 @@ namespace Atoll.Server.Gateway;
 /// </summary>
 internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
 {
-    private const int AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
-    private const int SOL_SOCKET = 1, SO_ERROR = 4, IPPROTO_TCP = 6, TCP_NODELAY = 1, MSG_NOSIGNAL = 0x4000;
-    private const int EINTR = 4, EAGAIN = 11, EINPROGRESS = 115;
     private const int Again = -1;
 
     private readonly SafeFileHandle socket;
@@ -75,7 +71,7 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
             EpollStream stream;
             try
             {
-                stream = Open(address.AddressFamily == AddressFamily.InterNetworkV6 ? AF_INET6 : AF_INET);
+                stream = new EpollStream(LinuxSocket.Open(address.AddressFamily));
             }
             catch (SocketException e)
             {
@@ -84,24 +80,24 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
             }
             try
             {
-                var errno = stream.StartConnect(SocketAddress(address, port));
-                if (errno is 0 or EINPROGRESS)
+                var errno = LinuxSocket.StartConnect(stream.socket, LinuxSocket.Address(address, port));
+                if (errno is 0 or LinuxSocket.EINPROGRESS)
                 {
                     // Only now: a socket not yet connecting reports itself writable (and hung up) at once, which
                     // would pass for the connect's end. Added while connecting, epoll reports the real end, even one
                     // that came before the add.
                     stream.key = stream.loop.Add(stream.socket, stream);
                 }
-                if (errno == EINPROGRESS)
+                if (errno == LinuxSocket.EINPROGRESS)
                 {
                     await stream.WaitWritableAsync(ct).ConfigureAwait(false);
-                    errno = stream.ConnectResult();
+                    errno = LinuxSocket.ConnectResult(stream.socket);
                 }
                 if (errno == 0)
                 {
                     return stream;
                 }
-                failed = new SocketException((int)ToSocketError(errno));
+                failed = LinuxSocket.Error(errno);
             }
             catch
             {
@@ -112,81 +108,6 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
         }
         throw failed ?? new SocketException((int)SocketError.HostNotFound);
     }
-
-    private static EpollStream Open(int family)
-    {
-        var fd = socket_(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-        {
-            throw new SocketException((int)ToSocketError(Marshal.GetLastPInvokeError()));
-        }
-        var handle = new SafeFileHandle(fd, ownsHandle: true);
-        var one = 1;
-        if (setsockopt(handle, IPPROTO_TCP, TCP_NODELAY, ref one, sizeof(int)) < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            handle.Dispose();
-            throw new SocketException((int)ToSocketError(errno));
-        }
-        return new EpollStream(handle);
-    }
-
-    /// <summary>A <c>sockaddr_in</c> or <c>sockaddr_in6</c> for <paramref name="address"/>.</summary>
-    private static byte[] SocketAddress(IPAddress address, int port)
-    {
-        var v6 = address.AddressFamily == AddressFamily.InterNetworkV6;
-        var sa = new byte[v6 ? 28 : 16];
-        BitConverter.TryWriteBytes(sa.AsSpan(0, 2), (ushort)(v6 ? AF_INET6 : AF_INET)); // host order
-        BinaryPrimitives.WriteUInt16BigEndian(sa.AsSpan(2, 2), (ushort)port);
-        if (v6)
-        {
-            address.TryWriteBytes(sa.AsSpan(8, 16), out _);
-            BitConverter.TryWriteBytes(sa.AsSpan(24, 4), (uint)address.ScopeId);
-        }
-        else
-        {
-            address.TryWriteBytes(sa.AsSpan(4, 4), out _);
-        }
-        return sa;
-    }
-
-    private int StartConnect(byte[] address)
-    {
-        if (connect(socket, address, address.Length) == 0)
-        {
-            return 0;
-        }
-        var errno = Marshal.GetLastPInvokeError();
-        return errno == EINTR ? EINPROGRESS : errno; // an interrupted connect goes on by itself; epoll reports its end
-    }
-
-    private int ConnectResult()
-    {
-        var error = 0;
-        var length = sizeof(int);
-        return getsockopt(socket, SOL_SOCKET, SO_ERROR, ref error, ref length) < 0 ? Marshal.GetLastPInvokeError() : error;
-    }
-
-    /// <summary>The runtime's name for a Linux errno of a socket call.</summary>
-    private static SocketError ToSocketError(int errno) => errno switch
-    {
-        111 => SocketError.ConnectionRefused,
-        110 => SocketError.TimedOut,
-        113 => SocketError.HostUnreachable,
-        101 => SocketError.NetworkUnreachable,
-        104 => SocketError.ConnectionReset,
-        32 => SocketError.Shutdown,
-        103 => SocketError.ConnectionAborted,
-        99 => SocketError.AddressNotAvailable,
-        24 or 23 => SocketError.TooManyOpenSockets,
-        105 or 12 => SocketError.NoBufferSpaceAvailable,
-        97 => SocketError.AddressFamilyNotSupported,
-        13 or 1 => SocketError.AccessDenied,
-        100 => SocketError.NetworkDown,
-        112 => SocketError.HostDown,
-        98 => SocketError.AddressAlreadyInUse,
-        _ => SocketError.SocketError,
-    };
 
     public override bool CanRead => true;
     public override bool CanWrite => true;
@@ -261,7 +182,7 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
         }
         while (true)
         {
-            var n = recv(socket, ref MemoryMarshal.GetReference(buffer.Span), buffer.Length, 0);
+            var n = LinuxSocket.recv(socket, ref MemoryMarshal.GetReference(buffer.Span), buffer.Length, 0);
             if (n >= 0)
             {
                 if (n < buffer.Length && n > 0 && !peerClosed)
@@ -271,17 +192,17 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
                 return (int)n;
             }
             var errno = Marshal.GetLastPInvokeError();
-            if (errno == EINTR)
+            if (errno == LinuxSocket.EINTR)
             {
                 continue;
             }
-            if (errno == EAGAIN)
+            if (errno == LinuxSocket.EAGAIN)
             {
                 readReady = peerClosed; // after a reported close there is always an end or an error to read
                 return Again;
             }
-            error = new IOException($"Unable to read data from the transport connection: {ToSocketError(errno)}.",
-                new SocketException((int)ToSocketError(errno)));
+            error = new IOException($"Unable to read data from the transport connection: {LinuxSocket.ToSocketError(errno)}.",
+                LinuxSocket.Error(errno));
             return 0;
         }
     }
@@ -391,22 +312,22 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
     {
         while (true)
         {
-            var n = send(socket, ref MemoryMarshal.GetReference(buffer.Span), buffer.Length, MSG_NOSIGNAL);
+            var n = LinuxSocket.send(socket, ref MemoryMarshal.GetReference(buffer.Span), buffer.Length, LinuxSocket.MSG_NOSIGNAL);
             if (n >= 0)
             {
                 return (int)n;
             }
             var errno = Marshal.GetLastPInvokeError();
-            if (errno == EINTR)
+            if (errno == LinuxSocket.EINTR)
             {
                 continue;
             }
-            if (errno == EAGAIN)
+            if (errno == LinuxSocket.EAGAIN)
             {
                 return Again;
             }
-            throw new IOException($"Unable to write data to the transport connection: {ToSocketError(errno)}.",
-                new SocketException((int)ToSocketError(errno)));
+            throw new IOException($"Unable to write data to the transport connection: {LinuxSocket.ToSocketError(errno)}.",
+                LinuxSocket.Error(errno));
         }
     }
 
@@ -505,22 +426,4 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
 
     void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         read.OnCompleted(continuation, state, token, flags);
-
-    [DllImport("libc", EntryPoint = "socket", SetLastError = true)]
-    private static extern int socket_(int domain, int type, int protocol);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int setsockopt(SafeHandle fd, int level, int name, ref int value, int length);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int getsockopt(SafeHandle fd, int level, int name, ref int value, ref int length);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int connect(SafeHandle fd, byte[] address, int length);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint recv(SafeHandle fd, ref byte buffer, nint length, int flags);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint send(SafeHandle fd, ref byte buffer, nint length, int flags);
 }
