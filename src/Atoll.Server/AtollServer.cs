@@ -9,6 +9,7 @@ using Atoll.Storage.Objects;
 using Atoll.Storage.State;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -76,6 +77,12 @@ public static class AtollServer
         // Kestrel runs a request on the thread that read it instead of queueing it once more. Sockets complete on
         // the thread pool unless the gateway switched one to inline I/O (Gateway/InlineIo.cs, its own requests only).
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = options.Gateway.InlineIo);
+        if (options.Gateway.EpollClients && EpollLoop.Available)
+        {
+            // TCP endpoints on the gateway's own loops (Gateway/EpollTransport.cs); registered after the socket
+            // transport, so Kestrel asks it first and keeps the socket transport for anything else.
+            builder.Services.AddSingleton<IConnectionListenerFactory, EpollTransportFactory>();
+        }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter(typeof(BearerAuthenticationHandler).FullName, LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o =>

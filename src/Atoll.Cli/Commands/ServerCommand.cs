@@ -58,6 +58,11 @@ internal static class ServerCommand
             Description = "gateway: plain-HTTP connections to model servers run on the gateway's own epoll loops (Linux x86-64; less CPU per request); false keeps them on the runtime's sockets",
             DefaultValueFactory = _ => true,
         };
+        var epollClients = new Option<bool>("--client-epoll")
+        {
+            Description = "gateway: the server takes client connections on the gateway's own epoll loops instead of Kestrel's socket transport (Linux x86-64; less CPU per request); false keeps Kestrel's",
+            DefaultValueFactory = _ => true,
+        };
         var http1Front = new Option<bool>("--http1-front")
         {
             Description = "gateway: plain HTTP/1.1 forwarded requests are served by the gateway's own lean HTTP/1.1 server on the same port; false leaves every request to Kestrel",
@@ -82,7 +87,7 @@ internal static class ServerCommand
         var agentUrl = new Option<string?>("--agent-url") { Description = "provisioning: where new VMs download the atoll binary [default: PUBLIC_URL/downloads/atoll]" };
         var command = new Command("server", "Run the control plane: API, node registry, reconcilers and the OpenAI-compatible gateway (/v1)")
         {
-            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, minRate, streamIdle, streamTimeout, capacity, inlineIo, epollUpstream, http1Front, upstreamIdle, warm, leaseDuration, maxFileMb, maxLines,
+            listen, data, store, objects, publicUrl, heartbeat, timeout, endpoints, location, firstByte, minRate, streamIdle, streamTimeout, capacity, inlineIo, epollUpstream, epollClients, http1Front, upstreamIdle, warm, leaseDuration, maxFileMb, maxLines,
             provisioning, reconcile, instancePoll, offerRefresh, unavailableTtl, orphanSweep, agentUrl, ParentWatch.Option,
         };
         Actions.Set(command, async (result, ct) =>
@@ -113,6 +118,7 @@ internal static class ServerCommand
                     EndpointCapacity = result.GetValue(capacity),
                     InlineIo = result.GetValue(inlineIo),
                     EpollUpstream = result.GetValue(epollUpstream),
+                    EpollClients = result.GetValue(epollClients),
                     Http1Front = result.GetValue(http1Front),
                     UpstreamIdleTimeout = Durations.Parse(result.GetValue(upstreamIdle)!, "--upstream-idle-timeout"),
                     WarmConnections = result.GetValue(warm),

@@ -18,14 +18,15 @@ internal interface IEpollHandler
 }
 
 /// <summary>
-/// The gateway's own event loops for its connections to model servers (<see cref="EpollStream"/>): a thread per
-/// loop waiting in <c>epoll_wait</c> on edge-triggered sockets. The runtime's sockets try each receive before they wait
+/// The gateway's own event loops for its connections to model servers (<see cref="EpollStream"/>) and to clients
+/// (<see cref="EpollConnection"/>): a thread per loop waiting in <c>epoll_wait</c> on edge-triggered sockets. The runtime's sockets try each receive before they wait
 /// on their own epoll, so every read that comes before its bytes costs a system call that finds nothing; a socket on
 /// these loops is read only after epoll said it has bytes, until a read comes back short (nginx's rule).
 /// Measured (bench/results/gateway-epoll-2026-12-02.md): a minimal .NET forward used 0.0322 ms of CPU per request
 /// with its model-server connections on such a loop against 0.0365 on the runtime's sockets.
 /// <para>
-/// The loops are process-wide and started on first use, one per two cores; they never stop (like the runtime's own
+/// The loops are process-wide and started on first use, one per core (as the runtime's socket threads the server
+/// sets, ServerProcess.PrepareRuntime: forwarded requests run on them); they never stop (like the runtime's own
 /// socket engine). Linux on x86-64 only (the <c>epoll_event</c> layout); elsewhere <see cref="Available"/> is false
 /// and the gateway stays on the runtime's sockets.
 /// </para>
@@ -63,7 +64,7 @@ internal sealed class EpollLoop
         {
             return null;
         }
-        var loops = new EpollLoop[Math.Max(1, Environment.ProcessorCount / 2)];
+        var loops = new EpollLoop[Math.Max(1, Environment.ProcessorCount)];
         for (var i = 0; i < loops.Length; i++)
         {
             var fd = epoll_create1(EPOLL_CLOEXEC);

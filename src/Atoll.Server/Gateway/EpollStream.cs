@@ -21,7 +21,7 @@ namespace Atoll.Server.Gateway;
 /// </summary>
 internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
 {
-    private const int Again = -1;
+    private const int Again = LinuxSocket.Again;
 
     private readonly SafeFileHandle socket;
     private readonly EpollLoop loop;
@@ -180,31 +180,17 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
         {
             return readReady ? 0 : Again; // a zero-byte read waits for bytes, then returns 0 (Stream's contract)
         }
-        while (true)
+        var n = LinuxSocket.Receive(socket, buffer.Span, out var failed);
+        error = failed;
+        if (n == Again)
         {
-            var n = LinuxSocket.recv(socket, ref MemoryMarshal.GetReference(buffer.Span), buffer.Length, 0);
-            if (n >= 0)
-            {
-                if (n < buffer.Length && n > 0 && !peerClosed)
-                {
-                    readReady = false;
-                }
-                return (int)n;
-            }
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == LinuxSocket.EINTR)
-            {
-                continue;
-            }
-            if (errno == LinuxSocket.EAGAIN)
-            {
-                readReady = peerClosed; // after a reported close there is always an end or an error to read
-                return Again;
-            }
-            error = new IOException($"Unable to read data from the transport connection: {LinuxSocket.ToSocketError(errno)}.",
-                LinuxSocket.Error(errno));
-            return 0;
+            readReady = peerClosed; // after a reported close there is always an end or an error to read
         }
+        else if (n < buffer.Length && n > 0 && !peerClosed)
+        {
+            readReady = false;
+        }
+        return n;
     }
 
     public void OnReadable(bool closed)
@@ -308,28 +294,7 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
         }
     }
 
-    private int TrySend(ReadOnlyMemory<byte> buffer)
-    {
-        while (true)
-        {
-            var n = LinuxSocket.send(socket, ref MemoryMarshal.GetReference(buffer.Span), buffer.Length, LinuxSocket.MSG_NOSIGNAL);
-            if (n >= 0)
-            {
-                return (int)n;
-            }
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == LinuxSocket.EINTR)
-            {
-                continue;
-            }
-            if (errno == LinuxSocket.EAGAIN)
-            {
-                return Again;
-            }
-            throw new IOException($"Unable to write data to the transport connection: {LinuxSocket.ToSocketError(errno)}.",
-                LinuxSocket.Error(errno));
-        }
-    }
+    private int TrySend(ReadOnlyMemory<byte> buffer) => LinuxSocket.Send(socket, buffer.Span);
 
     /// <summary>
     /// Waits for epoll to report room (or the connect's end) since the last time this was called; at once if it did

@@ -93,6 +93,14 @@ public sealed class GatewayOptions
     public bool EpollUpstream { get; set; } = true;
 
     /// <summary>
+    /// The server's TCP endpoints take their client connections on the gateway's own epoll loops
+    /// (<see cref="EpollTransportFactory"/>, Linux x86-64) instead of Kestrel's socket transport: a connection is read
+    /// only when it has bytes, and a forwarded request stays on one thread. Everything Kestrel does above its
+    /// transport (TLS, HTTP/2, limits, the control API) is unchanged.
+    /// </summary>
+    public bool EpollClients { get; set; } = true;
+
+    /// <summary>
     /// Plain HTTP/1.1 forwarded requests are served by the gateway's own lean HTTP/1.1 server in front of Kestrel
     /// (see <see cref="Http1Front"/>); off, Kestrel serves every request.
     /// </summary>

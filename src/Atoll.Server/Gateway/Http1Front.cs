@@ -64,7 +64,6 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
 
     private async Task ServeRequestsAsync(ConnectionContext connection, ConnectionDelegate next)
     {
-        var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
         var input = connection.Transport.Input;
         using var deadlines = new Http1Deadlines(
             connection, connection.Features.Get<IConnectionLifetimeNotificationFeature>(), connection.Features.Get<IConnectionHeartbeatFeature>(), silence);
@@ -135,17 +134,17 @@ internal sealed class Http1Front(GatewayHandler handler, IOptions<GatewayOptions
                 }
                 // Kestrel's requests may block (the store, uploads): off the event thread first, and the socket
                 // back to the runtime's default.
-                if (inline && socket is not null)
+                if (inline)
                 {
-                    InlineIo.TrySet(socket, inline: false);
+                    InlineIo.TrySet(connection.Features, inline: false);
                 }
                 await InlineIo.LeaveEventThread();
                 await next(connection).ConfigureAwait(false);
                 return;
             }
-            if (!inline && inlineIo && socket is not null)
+            if (!inline && inlineIo)
             {
-                inline = InlineIo.TrySet(socket, inline: true);
+                inline = InlineIo.TrySet(connection.Features, inline: true);
             }
 
             client.Begin(head.Authorization, head.KeepAlive && !deadlines.CloseRequested);

@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
 using System.Runtime.CompilerServices;
 
 namespace Atoll.Server.Gateway;
@@ -9,6 +11,9 @@ namespace Atoll.Server.Gateway;
 /// read, response write); on a small or virtualized machine those wake-ups cost more CPU than the forwarding itself
 /// (measured: 0.24 → 0.14 ms of CPU per request, p99 overhead +5 → +0.7 ms; bench/results/gateway-*.md).
 /// <para>
+/// The server's own transport (<see cref="EpollConnection"/>) has the same switch, on its loop threads.
+/// </para>
+/// <para>
 /// Only the gateway's sockets opt in, one socket at a time: its upstream connections, and a client connection
 /// while it carries forwarded /v1 requests over HTTP/1.1. Everything else (control API, database, object store,
 /// cloud APIs) keeps the runtime's default, so work that may block never runs on an event thread; a client
@@ -17,7 +22,7 @@ namespace Atoll.Server.Gateway;
 /// <para>
 /// The per-socket switch is internal to .NET (<c>Socket.PreferInlineCompletions</c>; the process-wide
 /// <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c> sets the same flag on every socket). When a runtime no
-/// longer has it, <see cref="TrySet"/> returns false and the gateway runs on the thread pool as before.
+/// longer has it, <see cref="TrySet(Socket, bool)"/> returns false and the gateway runs on the thread pool as before.
 /// </para>
 /// </summary>
 internal static class InlineIo
@@ -44,6 +49,21 @@ internal static class InlineIo
             missing = true;
             return false;
         }
+    }
+
+    /// <summary>
+    /// Switches the client connection behind <paramref name="features"/> (a connection's or a request's): an
+    /// <see cref="EpollConnection"/> of the server's own transport, or a runtime socket. False when it has neither or
+    /// the runtime lacks the switch.
+    /// </summary>
+    public static bool TrySet(IFeatureCollection features, bool inline)
+    {
+        if (features.Get<EpollConnection>() is { } epoll)
+        {
+            epoll.Inline = inline;
+            return true;
+        }
+        return features.Get<IConnectionSocketFeature>()?.Socket is { } socket && TrySet(socket, inline);
     }
 
     /// <summary>Whether the switch works in this runtime, tried on a fresh socket.</summary>

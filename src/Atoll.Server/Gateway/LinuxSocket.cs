@@ -13,6 +13,9 @@ namespace Atoll.Server.Gateway;
 internal static class LinuxSocket
 {
     public const int EINTR = 4, EAGAIN = 11, EINPROGRESS = 115, MSG_NOSIGNAL = 0x4000;
+
+    /// <summary>What <see cref="Receive"/> and <see cref="Send"/> return when the socket had no bytes or no room.</summary>
+    public const int Again = -1;
     private const int AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
     private const int SOL_SOCKET = 1, SO_ERROR = 4, IPPROTO_TCP = 6, TCP_NODELAY = 1;
 
@@ -73,6 +76,60 @@ internal static class LinuxSocket
         return getsockopt(socket, SOL_SOCKET, SO_ERROR, ref error, ref length) < 0 ? Marshal.GetLastPInvokeError() : error;
     }
 
+    /// <summary>
+    /// One <c>recv</c> into <paramref name="buffer"/>: the bytes read (0 at the peer's close), <see cref="Again"/>
+    /// when there were none, or an <see cref="IOException"/> (inner <see cref="SocketException"/>) for an error.
+    /// </summary>
+    public static int Receive(SafeHandle socket, Span<byte> buffer, out IOException? error)
+    {
+        error = null;
+        while (true)
+        {
+            var n = recv(socket, ref MemoryMarshal.GetReference(buffer), buffer.Length, 0);
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR)
+            {
+                continue;
+            }
+            if (errno == EAGAIN)
+            {
+                return Again;
+            }
+            error = new IOException($"Unable to read data from the transport connection: {ToSocketError(errno)}.", Error(errno));
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// One <c>send</c> of <paramref name="buffer"/>: the bytes the socket took, or <see cref="Again"/> when it is
+    /// full. Throws an <see cref="IOException"/> (inner <see cref="SocketException"/>) for an error.
+    /// </summary>
+    public static int Send(SafeHandle socket, ReadOnlySpan<byte> buffer)
+    {
+        while (true)
+        {
+            var n = send(socket, ref MemoryMarshal.GetReference(buffer), buffer.Length, MSG_NOSIGNAL);
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR)
+            {
+                continue;
+            }
+            if (errno == EAGAIN)
+            {
+                return Again;
+            }
+            throw new IOException($"Unable to write data to the transport connection: {ToSocketError(errno)}.", Error(errno));
+        }
+    }
+
     /// <summary>A <see cref="SocketException"/> for a Linux errno, as the runtime's sockets throw it.</summary>
     public static SocketException Error(int errno) => new((int)ToSocketError(errno));
 
@@ -98,10 +155,10 @@ internal static class LinuxSocket
     };
 
     [DllImport("libc", SetLastError = true)]
-    public static extern nint recv(SafeHandle fd, ref byte buffer, nint length, int flags);
+    private static extern nint recv(SafeHandle fd, ref byte buffer, nint length, int flags);
 
     [DllImport("libc", SetLastError = true)]
-    public static extern nint send(SafeHandle fd, ref byte buffer, nint length, int flags);
+    private static extern nint send(SafeHandle fd, ref byte buffer, nint length, int flags);
 
     [DllImport("libc", EntryPoint = "socket", SetLastError = true)]
     private static extern int socket_(int domain, int type, int protocol);

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -40,13 +39,7 @@ internal sealed class OpenAiGatewayMiddleware(RequestDelegate next, GatewayHandl
         await next(context).ConfigureAwait(false);
     }
 
-    private static void SwitchSocket(HttpContext context, bool inline)
-    {
-        if (context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
-        {
-            InlineIo.TrySet(socket, inline);
-        }
-    }
+    private static void SwitchSocket(HttpContext context, bool inline) => InlineIo.TrySet(context.Features, inline);
 
     /// <summary>Whether the request is one the gateway forwards, and which: its route and upstream path.</summary>
     public static bool TryGetRoute(HttpRequest request, out GatewayRoute route, out string upstreamPath)

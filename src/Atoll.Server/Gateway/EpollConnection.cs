@@ -1,0 +1,446 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Atoll.Server.Gateway;
+
+/// <summary>
+/// A client connection of <see cref="EpollTransportFactory"/>: Kestrel's transport pipes over a socket on the
+/// gateway's <see cref="EpollLoop"/>, instead of the runtime's socket engine. The socket is read only after epoll
+/// reported bytes, until a read comes back short (nginx's rule; the runtime tries a read first, which finds nothing
+/// on a keep-alive connection), and a request and its answer stay on one thread.
+/// <para>
+/// <b>Reads</b> run on the loop's thread when <see cref="Inline"/> (the gateway switches a connection that carries
+/// forwarded requests, as <see cref="InlineIo"/> does runtime sockets), else on the thread pool: Kestrel's requests
+/// (control API, store, uploads) may block, and so never run on a loop. The input pipe's reader runs where the bytes
+/// were flushed. A reader that falls behind by <see cref="MaxBuffered"/> pauses reading until it catches up.
+/// </para>
+/// <para>
+/// <b>Writes</b> are sent on the thread that flushed the output pipe; a full socket waits for epoll to report room,
+/// and the writer pauses at <see cref="MaxBuffered"/> unsent bytes.
+/// </para>
+/// <para>
+/// <b>Closing</b> follows Kestrel's socket transport: when the output ends (or on <see cref="Abort"/>) the socket is
+/// shut down both ways; the input ends at the peer's close, an error or that shutdown, with the shutdown's reason;
+/// <see cref="ConnectionClosed"/> fires on the thread pool once the input ended. The descriptor is closed in
+/// <see cref="DisposeAsync"/>, after both sides ended.
+/// </para>
+/// </summary>
+internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThreadPoolWorkItem, IDuplexPipe,
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature,
+    IConnectionEndPointFeature, IMemoryPoolFeature
+{
+    /// <summary>Bytes that may wait in either pipe before its writer pauses (Kestrel's default for both).</summary>
+    public const int MaxBuffered = 1024 * 1024;
+
+    /// <summary>The least room a read asks of the input pipe (half a pool block, as Kestrel's socket transport).</summary>
+    private const int MinReadSize = 2048;
+
+    private static long ids;
+
+    private readonly Socket socket;
+    private readonly SafeHandle handle;
+    private readonly EpollLoop loop;
+    private readonly Pipe input;
+    private readonly Pipe output;
+    private readonly CancellationTokenSource closed = new();
+    private readonly TaskCompletionSource inputEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action resumeReading;
+    private readonly Lock gate = new();
+    private ulong key;
+    private bool passRunning; // a read pass runs or is queued; only one at a time
+    private bool passAgain; // epoll reported the socket while a pass ran: it goes round once more
+    private volatile bool peerClosed; // epoll reported the peer's close or an error: read until the end
+    private bool inputDone;
+    private bool shut;
+    private Exception? shutdownReason;
+    private bool writeReady;
+    private TaskCompletionSource? writeWaiter;
+    private ConfiguredValueTaskAwaitable<FlushResult>.ConfiguredValueTaskAwaiter pausedFlush;
+    private Task sending = Task.CompletedTask;
+    private int disposed;
+
+    private EpollConnection(Socket socket, MemoryPool<byte> pool)
+    {
+        this.socket = socket;
+        handle = socket.SafeHandle;
+        loop = EpollLoop.Next();
+        MemoryPool = pool;
+        // Readers run where the bytes arrive or the answer is flushed; a paused writer resumes on the pool.
+        input = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.ThreadPool, MaxBuffered, MaxBuffered / 2, useSynchronizationContext: false));
+        output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.ThreadPool, MaxBuffered, MaxBuffered / 2, useSynchronizationContext: false));
+        resumeReading = ResumeReading;
+        ConnectionId = "E" + Interlocked.Increment(ref ids).ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
+        ConnectionClosed = closed.Token;
+        Transport = this;
+        Features = new FeatureCollection();
+        Features.Set<IConnectionIdFeature>(this);
+        Features.Set<IConnectionTransportFeature>(this);
+        Features.Set<IConnectionItemsFeature>(this);
+        Features.Set<IConnectionLifetimeFeature>(this);
+        Features.Set<IConnectionEndPointFeature>(this);
+        Features.Set<IMemoryPoolFeature>(this);
+        Features.Set(this); // for InlineIo.TrySet
+    }
+
+    /// <summary>
+    /// Takes over an accepted <paramref name="socket"/> (made non-blocking; the runtime never waits on it) and starts
+    /// reading and sending.
+    /// </summary>
+    public static EpollConnection Start(Socket socket, MemoryPool<byte> pool)
+    {
+        socket.NoDelay = true;
+        socket.Blocking = false;
+        var connection = new EpollConnection(socket, pool);
+        connection.sending = connection.SendLoopAsync();
+        // Last: epoll reports what is there already (bytes that came with the connect, and room to send).
+        connection.key = connection.loop.Add(connection.handle, connection);
+        return connection;
+    }
+
+    /// <summary>
+    /// Whether reads (and so the code that reads the input pipe) run on the loop's thread instead of the thread pool.
+    /// Only for code that never blocks: the gateway's forwarded requests.
+    /// </summary>
+    public bool Inline { get; set; }
+
+    public override string ConnectionId { get; set; }
+    public override IFeatureCollection Features { get; }
+    public override IDictionary<object, object?> Items { get; set; } = new ConnectionItems();
+    public override IDuplexPipe Transport { get; set; }
+    public override CancellationToken ConnectionClosed { get; set; }
+    public override EndPoint? LocalEndPoint { get; set; }
+    public override EndPoint? RemoteEndPoint { get; set; }
+    public MemoryPool<byte> MemoryPool { get; }
+    PipeReader IDuplexPipe.Input => input.Reader;
+    PipeWriter IDuplexPipe.Output => output.Writer;
+
+    /// <summary>On the loop's thread: bytes, the peer's close or an error arrived.</summary>
+    public void OnReadable(bool closed)
+    {
+        if (closed)
+        {
+            peerClosed = true;
+        }
+        if (!ClaimPass())
+        {
+            return;
+        }
+        if (Inline)
+        {
+            ReadPass();
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => ReadPass();
+
+    /// <summary>
+    /// Whether the caller starts a read pass: false when the input ended, or when a pass runs (it then goes round
+    /// once more).
+    /// </summary>
+    private bool ClaimPass()
+    {
+        lock (gate)
+        {
+            if (inputDone)
+            {
+                return false;
+            }
+            if (passRunning)
+            {
+                passAgain = true;
+                return false;
+            }
+            passRunning = true;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Reads until a read comes back short, hands the bytes to the input pipe's reader, and goes round again while
+    /// epoll reported more meanwhile. Ends the input at the peer's close or an error.
+    /// </summary>
+    private void ReadPass()
+    {
+        var writer = input.Writer;
+        while (true)
+        {
+            IOException? error = null;
+            var end = false;
+            while (true)
+            {
+                var memory = writer.GetMemory(MinReadSize);
+                var n = LinuxSocket.Receive(handle, memory.Span, out error);
+                if (error is not null || n == 0)
+                {
+                    end = true;
+                    break;
+                }
+                if (n == LinuxSocket.Again)
+                {
+                    break;
+                }
+                writer.Advance(n);
+                if (n < memory.Length && !peerClosed)
+                {
+                    break; // the socket is empty: the next bytes bring a report
+                }
+            }
+            if (end)
+            {
+                EndInput(error is null ? null : new ConnectionResetException(error.Message, error));
+                return;
+            }
+#pragma warning disable CA2012 // consumed once: awaited through its awaiter below, or its result taken when complete
+            var flush = writer.FlushAsync().ConfigureAwait(false).GetAwaiter();
+#pragma warning restore CA2012
+            if (!flush.IsCompleted)
+            {
+                // The reader is MaxBuffered behind: reading waits for it (its AdvanceTo resumes on the pool).
+                pausedFlush = flush;
+                flush.UnsafeOnCompleted(resumeReading);
+                return;
+            }
+            if (!PassDone(flush.GetResult()))
+            {
+                return;
+            }
+        }
+    }
+
+    private void ResumeReading()
+    {
+        if (PassDone(pausedFlush.GetResult()))
+        {
+            ReadPass();
+        }
+    }
+
+    /// <summary>After a flush: whether the pass goes round again (epoll reported the socket meanwhile).</summary>
+    private bool PassDone(FlushResult flushed)
+    {
+        if (flushed.IsCompleted || flushed.IsCanceled)
+        {
+            EndInput(null); // the reader left, or the connection was shut down
+            return false;
+        }
+        lock (gate)
+        {
+            if (!passAgain)
+            {
+                passRunning = false;
+                return false;
+            }
+            passAgain = false;
+        }
+        if (!Inline && !Thread.CurrentThread.IsThreadPoolThread)
+        {
+            // Switched off the loop meanwhile (a request for Kestrel came): its reader must not run here.
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Ends the input (with the shutdown's reason, if there was one) and fires <see cref="ConnectionClosed"/>.</summary>
+    private void EndInput(Exception? error)
+    {
+        Exception? reason;
+        lock (gate)
+        {
+            if (inputDone)
+            {
+                return;
+            }
+            inputDone = true;
+            reason = shutdownReason ?? error;
+        }
+        input.Writer.Complete(reason);
+        ThreadPool.UnsafeQueueUserWorkItem(static c =>
+        {
+            try
+            {
+                c.closed.Cancel();
+            }
+            catch (AggregateException)
+            {
+                // A callback's failure is its owner's; the connection ends either way.
+            }
+            c.inputEnded.TrySetResult();
+        }, this, preferLocal: false);
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = output.Reader;
+        Exception? reason = null;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled)
+                {
+                    break; // aborted
+                }
+                var buffer = result.Buffer;
+                if (!buffer.IsEmpty)
+                {
+                    await SendAsync(buffer).ConfigureAwait(false);
+                }
+                reader.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (IOException e)
+        {
+            reason = new ConnectionResetException(e.Message, e);
+        }
+        finally
+        {
+            Shutdown(reason);
+            await reader.CompleteAsync().ConfigureAwait(false);
+            input.Writer.CancelPendingFlush(); // a paused read pass ends now
+        }
+    }
+
+    /// <summary>Sends <paramref name="buffer"/> at once while the socket takes it; the rest waits for room.</summary>
+    private ValueTask SendAsync(ReadOnlySequence<byte> buffer)
+    {
+        var position = buffer.Start;
+        var consumed = 0L;
+        while (buffer.TryGet(ref position, out var segment))
+        {
+            while (!segment.IsEmpty)
+            {
+                var n = LinuxSocket.Send(handle, segment.Span);
+                if (n == LinuxSocket.Again)
+                {
+                    return SendRestAsync(buffer.Slice(consumed));
+                }
+                segment = segment[n..];
+                consumed += n;
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask SendRestAsync(ReadOnlySequence<byte> rest)
+    {
+        foreach (var part in rest)
+        {
+            var segment = part;
+            while (!segment.IsEmpty)
+            {
+                var n = LinuxSocket.Send(handle, segment.Span);
+                if (n == LinuxSocket.Again)
+                {
+                    await WaitWritableAsync().ConfigureAwait(false);
+                    continue;
+                }
+                segment = segment[n..];
+            }
+        }
+    }
+
+    /// <summary>Waits for epoll to report room since the last wait; at once if it did already.</summary>
+    private Task WaitWritableAsync()
+    {
+        lock (gate)
+        {
+            if (writeReady || shut)
+            {
+                writeReady = false; // after a shutdown the send fails at once instead
+                return Task.CompletedTask;
+            }
+            writeWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return writeWaiter.Task;
+        }
+    }
+
+    /// <summary>On the loop's thread: the socket has room again (or was shut down).</summary>
+    public void OnWritable()
+    {
+        TaskCompletionSource? waiter;
+        lock (gate)
+        {
+            waiter = writeWaiter;
+            writeWaiter = null;
+            writeReady = true;
+        }
+        waiter?.TrySetResult();
+    }
+
+    /// <summary>
+    /// Shuts the socket down both ways, once: the client sees the end (or, for unsent bytes, a reset), the input ends
+    /// with <paramref name="reason"/>, and a waiting send fails.
+    /// </summary>
+    private void Shutdown(Exception? reason)
+    {
+        lock (gate)
+        {
+            if (shut)
+            {
+                return;
+            }
+            shut = true;
+            // Null only when the output ended normally; the input's reader then sees this when it reads on.
+            shutdownReason = reason ?? new ConnectionAbortedException("The connection's output was completed.");
+        }
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the peer: it is over either way.
+        }
+        OnWritable(); // a send waiting for room tries once more, and fails
+        input.Writer.CancelPendingFlush();
+        // The input ends with the shutdown even if epoll's report of it was taken by a pass that ran before: one more
+        // pass reads the end. On the pool, never inside the caller (Abort may come from under Kestrel's locks).
+        if (ClaimPass())
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        Shutdown(abortReason);
+        output.Reader.CancelPendingRead(); // the send loop stops; unsent bytes are dropped
+    }
+
+    void IConnectionLifetimeFeature.Abort() => Abort(new ConnectionAbortedException("The connection was aborted by the application."));
+
+    /// <summary>Called by Kestrel once the connection's middleware is done: waits for both sides, then closes.</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 0)
+        {
+            await input.Reader.CompleteAsync().ConfigureAwait(false);
+            await output.Writer.CompleteAsync().ConfigureAwait(false);
+            await sending.ConfigureAwait(false);
+            await inputEnded.Task.ConfigureAwait(false);
+            loop.Remove(key); // before the close: an event for the old descriptor then finds no handler
+            socket.Dispose();
+            closed.Dispose();
+        }
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}
