@@ -19,11 +19,13 @@ namespace Atoll.Server.Gateway;
 /// <b>Reads</b> run on the loop's thread when <see cref="Inline"/> (the gateway switches a connection that carries
 /// forwarded requests, as <see cref="InlineIo"/> does runtime sockets), else on the thread pool: Kestrel's requests
 /// (control API, store, uploads) may block, and so never run on a loop. The input pipe's reader runs where the bytes
-/// were flushed. A reader that falls behind by <see cref="MaxBuffered"/> pauses reading until it catches up.
+/// were flushed, when the pass may run it there (else on the thread pool: never Kestrel's requests on a loop). A pass
+/// hands on at most 64 KiB at a time, and a reader that falls behind by <see cref="MaxBuffered"/> pauses reading until
+/// it catches up.
 /// </para>
 /// <para>
 /// <b>Writes</b> are sent on the thread that flushed the output pipe; a full socket waits for epoll to report room,
-/// and the writer pauses at <see cref="MaxBuffered"/> unsent bytes.
+/// and the writer pauses at <see cref="MaxUnsent"/> unsent bytes.
 /// </para>
 /// <para>
 /// <b>Closing</b> follows Kestrel's socket transport: when the output ends (or on <see cref="Abort"/>) the socket is
@@ -36,8 +38,14 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature,
     IConnectionEndPointFeature, IMemoryPoolFeature
 {
-    /// <summary>Bytes that may wait in either pipe before its writer pauses (Kestrel's default for both).</summary>
+    /// <summary>Received bytes that may wait for their reader before reading pauses (Kestrel's default).</summary>
     public const int MaxBuffered = 1024 * 1024;
+
+    /// <summary>Bytes of an answer that may wait to be sent before its writer pauses (Kestrel's default).</summary>
+    public const int MaxUnsent = 64 * 1024;
+
+    /// <summary>Bytes a read pass takes before it hands them on: a fast sender cannot hold the loop or grow the pipe.</summary>
+    private const int MaxPerFlush = 64 * 1024;
 
     /// <summary>The least room a read asks of the input pipe (half a pool block, as Kestrel's socket transport).</summary>
     private const int MinReadSize = 2048;
@@ -65,6 +73,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
     private ConfiguredValueTaskAwaitable<FlushResult>.ConfiguredValueTaskAwaiter pausedFlush;
     private Task sending = Task.CompletedTask;
     private int disposed;
+    private volatile bool inline;
 
     private EpollConnection(Socket socket, MemoryPool<byte> pool)
     {
@@ -72,9 +81,10 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
         handle = socket.SafeHandle;
         loop = EpollLoop.Next();
         MemoryPool = pool;
-        // Readers run where the bytes arrive or the answer is flushed; a paused writer resumes on the pool.
-        input = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.ThreadPool, MaxBuffered, MaxBuffered / 2, useSynchronizationContext: false));
-        output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.ThreadPool, MaxBuffered, MaxBuffered / 2, useSynchronizationContext: false));
+        // The input's reader runs where a read pass allows it (ReaderScheduler), the output's reader (the send loop)
+        // where the answer is flushed; a paused writer resumes on the pool.
+        input = new Pipe(new PipeOptions(pool, ReaderScheduler.Instance, PipeScheduler.ThreadPool, MaxBuffered, MaxBuffered / 2, useSynchronizationContext: false));
+        output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.ThreadPool, MaxUnsent, MaxUnsent / 2, useSynchronizationContext: false));
         resumeReading = ResumeReading;
         ConnectionId = "E" + Interlocked.Increment(ref ids).ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
         LocalEndPoint = socket.LocalEndPoint;
@@ -110,7 +120,11 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
     /// Whether reads (and so the code that reads the input pipe) run on the loop's thread instead of the thread pool.
     /// Only for code that never blocks: the gateway's forwarded requests.
     /// </summary>
-    public bool Inline { get; set; }
+    public bool Inline
+    {
+        get => inline;
+        set => inline = value;
+    }
 
     public override string ConnectionId { get; set; }
     public override IFeatureCollection Features { get; }
@@ -134,7 +148,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
         {
             return;
         }
-        if (Inline)
+        if (inline)
         {
             ReadPass();
         }
@@ -169,64 +183,108 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
     }
 
     /// <summary>
-    /// Reads until a read comes back short, hands the bytes to the input pipe's reader, and goes round again while
-    /// epoll reported more meanwhile. Ends the input at the peer's close or an error.
+    /// Reads until a read comes back short (or <see cref="MaxPerFlush"/> bytes came), hands the bytes to the input
+    /// pipe's reader, and goes round again while there may be more. Ends the input at the peer's close or an error.
     /// </summary>
     private void ReadPass()
     {
-        var writer = input.Writer;
-        while (true)
+        try
         {
-            IOException? error = null;
-            var end = false;
+            var writer = input.Writer;
             while (true)
             {
-                var memory = writer.GetMemory(MinReadSize);
-                var n = LinuxSocket.Receive(handle, memory.Span, out error);
-                if (error is not null || n == 0)
+                IOException? error = null;
+                var end = false;
+                var more = false;
+                var taken = 0;
+                while (true)
                 {
-                    end = true;
-                    break;
+                    var memory = writer.GetMemory(MinReadSize);
+                    var n = LinuxSocket.Receive(handle, memory.Span, out error);
+                    if (error is not null || n == 0)
+                    {
+                        end = true;
+                        break;
+                    }
+                    if (n == LinuxSocket.Again)
+                    {
+                        break;
+                    }
+                    writer.Advance(n);
+                    taken += n;
+                    if (n < memory.Length && !peerClosed)
+                    {
+                        break; // the socket is empty: the next bytes bring a report
+                    }
+                    if (taken >= MaxPerFlush)
+                    {
+                        more = true; // no report comes for what is left: this pass goes round for it
+                        break;
+                    }
                 }
-                if (n == LinuxSocket.Again)
+                if (end)
                 {
-                    break;
+                    EndInput(error is null ? null : ReadError(error));
+                    return;
                 }
-                writer.Advance(n);
-                if (n < memory.Length && !peerClosed)
+                if (more)
                 {
-                    break; // the socket is empty: the next bytes bring a report
+                    lock (gate)
+                    {
+                        passAgain = true;
+                    }
                 }
-            }
-            if (end)
-            {
-                EndInput(error is null ? null : new ConnectionResetException(error.Message, error));
-                return;
-            }
+                ConfiguredValueTaskAwaitable<FlushResult>.ConfiguredValueTaskAwaiter flush;
+                using (ReaderScheduler.Allow(inline || Thread.CurrentThread.IsThreadPoolThread))
+                {
 #pragma warning disable CA2012 // consumed once: awaited through its awaiter below, or its result taken when complete
-            var flush = writer.FlushAsync().ConfigureAwait(false).GetAwaiter();
+                    flush = writer.FlushAsync().ConfigureAwait(false).GetAwaiter();
 #pragma warning restore CA2012
-            if (!flush.IsCompleted)
-            {
-                // The reader is MaxBuffered behind: reading waits for it (its AdvanceTo resumes on the pool).
-                pausedFlush = flush;
-                flush.UnsafeOnCompleted(resumeReading);
-                return;
+                }
+                if (!flush.IsCompleted)
+                {
+                    // The reader is MaxBuffered behind: reading waits for it (its AdvanceTo resumes on the pool).
+                    pausedFlush = flush;
+                    flush.UnsafeOnCompleted(resumeReading);
+                    return;
+                }
+                if (!PassDone(flush.GetResult()))
+                {
+                    return;
+                }
             }
-            if (!PassDone(flush.GetResult()))
-            {
-                return;
-            }
+        }
+        catch (Exception e)
+        {
+            // Not onto the loop's thread (or the pool's): e.g. a reader that completed the input with an error,
+            // which the pipe hands back to its writer. The connection ends with it, as in Kestrel's transport.
+            EndInput(e);
         }
     }
 
     private void ResumeReading()
     {
-        if (PassDone(pausedFlush.GetResult()))
+        bool again;
+        try
+        {
+            again = PassDone(pausedFlush.GetResult());
+        }
+        catch (Exception e)
+        {
+            EndInput(e);
+            return;
+        }
+        if (again)
         {
             ReadPass();
         }
     }
+
+    /// <summary>A receive error as Kestrel's transport reports it: resets as a <see cref="ConnectionResetException"/>.</summary>
+    private static Exception ReadError(IOException error) =>
+        error.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown }
+            ? new ConnectionResetException(error.Message, error)
+            : error;
 
     /// <summary>After a flush: whether the pass goes round again (epoll reported the socket meanwhile).</summary>
     private bool PassDone(FlushResult flushed)
@@ -245,9 +303,9 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
             }
             passAgain = false;
         }
-        if (!Inline && !Thread.CurrentThread.IsThreadPoolThread)
+        if (!inline && !Thread.CurrentThread.IsThreadPoolThread)
         {
-            // Switched off the loop meanwhile (a request for Kestrel came): its reader must not run here.
+            // Switched off the loop meanwhile (a request for Kestrel came): the rest of the pass goes to the pool.
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
             return false;
         }
@@ -267,7 +325,10 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
             inputDone = true;
             reason = shutdownReason ?? error;
         }
-        input.Writer.Complete(reason);
+        using (ReaderScheduler.Allow(inline || Thread.CurrentThread.IsThreadPoolThread))
+        {
+            input.Writer.Complete(reason);
+        }
         ThreadPool.UnsafeQueueUserWorkItem(static c =>
         {
             try
@@ -310,6 +371,10 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
         catch (IOException e)
         {
             reason = new ConnectionResetException(e.Message, e);
+        }
+        catch (Exception e)
+        {
+            reason = e; // the application completed the output with an error: the connection ends with it
         }
         finally
         {
@@ -433,14 +498,59 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0)
         {
-            await input.Reader.CompleteAsync().ConfigureAwait(false);
-            await output.Writer.CompleteAsync().ConfigureAwait(false);
-            await sending.ConfigureAwait(false);
-            await inputEnded.Task.ConfigureAwait(false);
-            loop.Remove(key); // before the close: an event for the old descriptor then finds no handler
-            socket.Dispose();
-            closed.Dispose();
+            try
+            {
+                await input.Reader.CompleteAsync().ConfigureAwait(false);
+                await output.Writer.CompleteAsync().ConfigureAwait(false);
+                await sending.ConfigureAwait(false);
+                await inputEnded.Task.ConfigureAwait(false);
+            }
+            finally
+            {
+                loop.Remove(key); // before the close: an event for the old descriptor then finds no handler
+                socket.Dispose();
+                closed.Dispose();
+            }
         }
         await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Where the input pipe's reader continues: on the thread of a read pass that allows it (an inline connection's
+    /// pass on its loop, or any pass on the pool), else on the thread pool. So a reader woken by anyone else (Kestrel's
+    /// heartbeat cancelling a read, a pass still on the loop after the connection was switched off it) never runs
+    /// Kestrel's requests on that thread.
+    /// </summary>
+    private sealed class ReaderScheduler : PipeScheduler
+    {
+        public static readonly ReaderScheduler Instance = new();
+
+        [ThreadStatic]
+        private static bool allowed;
+
+        /// <summary>Lets the reader run on this thread while the result is not disposed.</summary>
+        public static Permission Allow(bool inline)
+        {
+            var before = allowed;
+            allowed = inline;
+            return new Permission(before);
+        }
+
+        public override void Schedule(Action<object?> action, object? state)
+        {
+            if (allowed)
+            {
+                action(state);
+            }
+            else
+            {
+                System.Threading.ThreadPool.UnsafeQueueUserWorkItem(action, state, preferLocal: false);
+            }
+        }
+
+        public readonly struct Permission(bool before) : IDisposable
+        {
+            public void Dispose() => allowed = before;
+        }
     }
 }

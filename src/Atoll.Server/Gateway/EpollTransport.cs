@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Atoll.Server.Gateway;
 
@@ -12,7 +14,8 @@ namespace Atoll.Server.Gateway;
 /// a transport than on the runtime's sockets. Other endpoints (Unix sockets, named pipes) and machines without the
 /// loops stay on Kestrel's socket transport, which Kestrel picks when <see cref="CanBind"/> says no.
 /// </summary>
-internal sealed class EpollTransportFactory(IMemoryPoolFactory<byte>? pools = null) : IConnectionListenerFactory, IConnectionListenerFactorySelector
+internal sealed class EpollTransportFactory(IMemoryPoolFactory<byte>? pools = null, ILoggerFactory? loggers = null)
+    : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint && EpollLoop.Available;
 
@@ -23,7 +26,8 @@ internal sealed class EpollTransportFactory(IMemoryPoolFactory<byte>? pools = nu
             throw new NotSupportedException($"The epoll transport listens on TCP addresses only, not on {endpoint}.");
         }
         var pool = pools?.Create(new MemoryPoolOptions { Owner = "atoll-epoll" }) ?? MemoryPool<byte>.Shared;
-        return ValueTask.FromResult<IConnectionListener>(new EpollListener(ip, pool));
+        var logger = (ILogger?)loggers?.CreateLogger<EpollListener>() ?? NullLogger.Instance;
+        return ValueTask.FromResult<IConnectionListener>(new EpollListener(ip, pool, logger));
     }
 }
 
@@ -37,12 +41,17 @@ internal sealed class EpollListener : IConnectionListener
     /// <summary>Connections the kernel queues before they are accepted (Kestrel's socket transport uses 512 too).</summary>
     private const int Backlog = 512;
 
+    /// <summary>How long accepting pauses when the process is out of descriptors or buffers.</summary>
+    private static readonly TimeSpan OutOfResourcesPause = TimeSpan.FromMilliseconds(100);
+
     private readonly Socket listener;
     private readonly MemoryPool<byte> pool;
+    private readonly ILogger logger;
 
-    public EpollListener(IPEndPoint endpoint, MemoryPool<byte> pool)
+    public EpollListener(IPEndPoint endpoint, MemoryPool<byte> pool, ILogger logger)
     {
         this.pool = pool;
+        this.logger = logger;
         listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -85,6 +94,14 @@ internal sealed class EpollListener : IConnectionListener
             {
                 return null; // unbound while waiting
             }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // The connection stays queued; trying again at once would spin.
+                logger.LogWarning("Cannot accept connections on {EndPoint}: {Error}; retrying in {Pause} ms",
+                    EndPoint, e.SocketErrorCode, OutOfResourcesPause.TotalMilliseconds);
+                await Task.Delay(OutOfResourcesPause, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             catch (SocketException)
             {
                 continue; // a client that reset before it was accepted
@@ -95,6 +112,7 @@ internal sealed class EpollListener : IConnectionListener
             }
             catch (Exception e) when (e is SocketException or IOException)
             {
+                logger.LogDebug(e, "Dropped a connection on {EndPoint} as it was accepted", EndPoint);
                 accepted.Dispose(); // it reset meanwhile, or the loop refused it: the next one
             }
         }

@@ -199,6 +199,60 @@ public sealed class EpollTransportTests
     }
 
     [Fact]
+    public async Task A_reader_woken_from_another_thread_continues_on_the_pool_not_there()
+    {
+        // Kestrel's heartbeat cancels reads from its own thread; Kestrel's requests must not run there (nor on a
+        // loop the connection was switched off).
+        await using var server = await TestServer.StartAsync(_ => { }, listen: l => l.Run(async connection =>
+        {
+            InlineIo.TrySet(connection.Features, inline: true);
+            var input = connection.Transport.Input;
+            var pending = input.ReadAsync();
+            new Thread(() =>
+            {
+                Thread.Sleep(100); // after the await below (Start waits for the thread to run)
+                input.CancelPendingRead();
+            }) { Name = "canceller" }.Start();
+            var read = await pending;
+            var where = Thread.CurrentThread.IsThreadPoolThread ? "pool" : Thread.CurrentThread.Name ?? "?";
+            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes($"{read.IsCanceled} {where}\n"));
+        }));
+        using var socket = await ConnectAsync(server.Url);
+        Assert.Equal("True pool", (await ReadLineAsync(socket)).Trim());
+    }
+
+    [Fact]
+    public async Task A_read_pass_hands_on_at_most_64_KiB_at_a_time()
+    {
+        // A fast sender must not make one pass read without end: it would hold the loop and grow the pipe.
+        const int size = 4 * 1024 * 1024;
+        await using var server = await TestServer.StartAsync(_ => { }, listen: l => l.Run(async connection =>
+        {
+            InlineIo.TrySet(connection.Features, inline: true);
+            var input = connection.Transport.Input;
+            long total = 0, largest = 0;
+            while (total < size)
+            {
+                var read = await input.ReadAsync();
+                largest = Math.Max(largest, read.Buffer.Length);
+                total += read.Buffer.Length;
+                input.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+            }
+            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes($"{total} {largest}\n"));
+        }));
+        using var socket = await ConnectAsync(server.Url);
+        await Task.Delay(100);
+        await socket.SendAsync(new byte[size]);
+        var answer = (await ReadLineAsync(socket)).Split(' ');
+        Assert.Equal(size.ToString(System.Globalization.CultureInfo.InvariantCulture), answer[0]);
+        Assert.InRange(long.Parse(answer[1], System.Globalization.CultureInfo.InvariantCulture), 1, (64 + 4) * 1024);
+    }
+
+    [Fact]
     public async Task A_second_listener_on_a_taken_port_fails_as_Kestrels_own_transport_does()
     {
         await using var server = await TestServer.StartAsync(_ => { });
