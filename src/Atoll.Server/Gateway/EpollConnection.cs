@@ -68,8 +68,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
     private bool inputDone;
     private bool shut;
     private Exception? shutdownReason;
-    private bool writeReady;
-    private TaskCompletionSource? writeWaiter;
+    private readonly SendRoom room = new();
     private ConfiguredValueTaskAwaitable<FlushResult>.ConfiguredValueTaskAwaiter pausedFlush;
     private Task sending = Task.CompletedTask;
     private int disposed;
@@ -303,12 +302,6 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
             }
             passAgain = false;
         }
-        if (!inline && !Thread.CurrentThread.IsThreadPoolThread)
-        {
-            // Switched off the loop meanwhile (a request for Kestrel came): the rest of the pass goes to the pool.
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-            return false;
-        }
         return true;
     }
 
@@ -415,7 +408,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
                 var n = LinuxSocket.Send(handle, segment.Span);
                 if (n == LinuxSocket.Again)
                 {
-                    await WaitWritableAsync().ConfigureAwait(false);
+                    await room.WaitAsync().ConfigureAwait(false);
                     continue;
                 }
                 segment = segment[n..];
@@ -423,33 +416,8 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
         }
     }
 
-    /// <summary>Waits for epoll to report room since the last wait; at once if it did already.</summary>
-    private Task WaitWritableAsync()
-    {
-        lock (gate)
-        {
-            if (writeReady || shut)
-            {
-                writeReady = false; // after a shutdown the send fails at once instead
-                return Task.CompletedTask;
-            }
-            writeWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return writeWaiter.Task;
-        }
-    }
-
     /// <summary>On the loop's thread: the socket has room again (or was shut down).</summary>
-    public void OnWritable()
-    {
-        TaskCompletionSource? waiter;
-        lock (gate)
-        {
-            waiter = writeWaiter;
-            writeWaiter = null;
-            writeReady = true;
-        }
-        waiter?.TrySetResult();
-    }
+    public void OnWritable() => room.Signal();
 
     /// <summary>
     /// Shuts the socket down both ways, once: the client sees the end (or, for unsent bytes, a reset), the input ends
@@ -475,7 +443,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
         {
             // Already reset by the peer: it is over either way.
         }
-        OnWritable(); // a send waiting for room tries once more, and fails
+        room.Close(null); // a send waiting for room tries once more, and fails
         input.Writer.CancelPendingFlush();
         // The input ends with the shutdown even if epoll's report of it was taken by a pass that ran before: one more
         // pass reads the end. On the pool, never inside the caller (Abort may come from under Kestrel's locks).
@@ -513,44 +481,5 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
             }
         }
         await base.DisposeAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Where the input pipe's reader continues: on the thread of a read pass that allows it (an inline connection's
-    /// pass on its loop, or any pass on the pool), else on the thread pool. So a reader woken by anyone else (Kestrel's
-    /// heartbeat cancelling a read, a pass still on the loop after the connection was switched off it) never runs
-    /// Kestrel's requests on that thread.
-    /// </summary>
-    private sealed class ReaderScheduler : PipeScheduler
-    {
-        public static readonly ReaderScheduler Instance = new();
-
-        [ThreadStatic]
-        private static bool allowed;
-
-        /// <summary>Lets the reader run on this thread while the result is not disposed.</summary>
-        public static Permission Allow(bool inline)
-        {
-            var before = allowed;
-            allowed = inline;
-            return new Permission(before);
-        }
-
-        public override void Schedule(Action<object?> action, object? state)
-        {
-            if (allowed)
-            {
-                action(state);
-            }
-            else
-            {
-                System.Threading.ThreadPool.UnsafeQueueUserWorkItem(action, state, preferLocal: false);
-            }
-        }
-
-        public readonly struct Permission(bool before) : IDisposable
-        {
-            public void Dispose() => allowed = before;
-        }
     }
 }

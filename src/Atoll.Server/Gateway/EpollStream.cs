@@ -34,8 +34,7 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
     private CancellationToken readToken;
     private bool readReady;
     private bool peerClosed; // epoll reported the peer's close or an error: reads never wait again
-    private bool writeReady;
-    private TaskCompletionSource? writeWaiter;
+    private readonly SendRoom room = new();
     private bool disposed;
 
     private EpollStream(SafeFileHandle socket)
@@ -300,38 +299,9 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
     /// Waits for epoll to report room (or the connect's end) since the last time this was called; at once if it did
     /// already.
     /// </summary>
-    private Task WaitWritableAsync(CancellationToken ct)
-    {
-        TaskCompletionSource waiter;
-        lock (gate)
-        {
-            if (disposed)
-            {
-                return Task.FromException(new IOException("The connection was closed."));
-            }
-            if (writeReady)
-            {
-                writeReady = false; // the next wait needs a new report
-                return Task.CompletedTask;
-            }
-            waiter = writeWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-        return waiter.Task.WaitAsync(ct);
-    }
+    private Task WaitWritableAsync(CancellationToken ct) => room.WaitAsync().WaitAsync(ct);
 
-    public void OnWritable()
-    {
-        TaskCompletionSource? waiter;
-        lock (gate)
-        {
-            waiter = writeWaiter;
-            writeWaiter = null;
-            // Also when a waiter is woken: it may be one whose write was cancelled, and the next wait must not miss
-            // this report (at worst one send too many finds the socket full).
-            writeReady = true;
-        }
-        waiter?.TrySetResult();
-    }
+    public void OnWritable() => room.Signal();
 
     /// <summary>Not supported, as <see cref="Read"/>.</summary>
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("EpollStream writes asynchronously only.");
@@ -354,7 +324,6 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
         if (disposing)
         {
             bool failRead;
-            TaskCompletionSource? waiter;
             lock (gate)
             {
                 if (disposed)
@@ -368,8 +337,6 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
                     EndRead();
                     read.RunContinuationsAsynchronously = true; // not inside Dispose's caller
                 }
-                waiter = writeWaiter;
-                writeWaiter = null;
             }
             if (key != 0)
             {
@@ -380,7 +347,7 @@ internal sealed class EpollStream : Stream, IEpollHandler, IValueTaskSource<int>
             {
                 read.SetException(new IOException("The connection was closed while a read waited."));
             }
-            waiter?.TrySetException(new IOException("The connection was closed while a write waited."));
+            room.Close(new IOException("The connection was closed while a write waited."));
         }
         base.Dispose(disposing);
     }
