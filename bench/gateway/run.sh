@@ -308,8 +308,13 @@ run_wrk() {
     R[$key.cpu_proxy]=$(ms $((p1 - p0)))
     R[$key.cpu_sims]=$(ms $((s1 - s0)))
     R[$key.cpu_wrk]=$(ms $((w1 - w0)))
+    # The CPU of wrk, the proxy and the sims over the run's length, in % of all the cores. (Not the machine's busy
+    # time from /proc/stat: that is sampled at the timer tick, and work that wakes on timers, as the sims' does, falls
+    # between ticks; it read 4 % for a run these processes kept 40 % busy.)
+    R[$key.busy]=$(awk -v t=$((p1 - p0 + s1 - s0 + w1 - w0)) -v s="${R[$key.seconds]}" -v hz="$HZ" -v c="$(nproc)" \
+      'BEGIN { printf "%.1f", 100 * t / hz / (s > 0 ? s : 1) / c }')
     [ -z "${CPU_PROXY:-}" ] && R[$key.cpu_proxy]="—"
-    cpu=" cpu_ms_per_req: proxy=${R[$key.cpu_proxy]} sims=${R[$key.cpu_sims]} wrk=${R[$key.cpu_wrk]}"
+    cpu=" cpu_ms_per_req: proxy=${R[$key.cpu_proxy]} sims=${R[$key.cpu_sims]} wrk=${R[$key.cpu_wrk]} cpu_busy_pct=${R[$key.busy]}"
   fi
   if [ -n "${JIT_FILE:-}" ]; then
     R[$key.jit]=$(( $(jit_count "$JIT_FILE") - j0 ))
@@ -375,7 +380,7 @@ median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) printf "%.4f\n", a[(N
 # KEY.p99_rounds lists each round's p99, and KEY.over = median of the per-round p99 differences to DIRECT-KEY.
 summarize_rounds() {
   local key=$1 base=${2:-} f r vals sum
-  for f in rps p50_ms p99_ms cpu_proxy cpu_sims cpu_wrk; do
+  for f in rps p50_ms p99_ms cpu_proxy cpu_sims cpu_wrk busy; do
     vals=()
     for r in $(seq 1 "$ROUNDS"); do vals+=("${R[$key.r$r.$f]:-—}"); done
     if [ "${vals[0]}" = "—" ]; then R[$key.$f]="—"; else R[$key.$f]=$(printf '%s\n' "${vals[@]}" | median); fi
@@ -417,7 +422,7 @@ if [ "$PIN" = 1 ]; then
   pin_cores off
 fi
 
-log "1b. saturation: sims with --ttft $SAT_TTFT (CPU-bound on this machine)"
+log "1b/1c. fast backends: sims with --ttft $SAT_TTFT (CPU-bound on a slow or busy host; \"CPU busy\" says)"
 start_sims 4 sat --ttft "$SAT_TTFT" "${SIM_FIXED[@]}"
 all4=("${SIM_PORTS[@]}"); sat_pids=("${SIM_PIDS[@]}")
 SIM_PIDS_NOW=("${sat_pids[0]}")
@@ -466,14 +471,15 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------- report ----------
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.2f", a - b }'; }
+pct() { if [ -n "${1:-}" ]; then awk -v b="$1" 'BEGIN { printf "%.0f", b }'; else echo "—"; fi; } # pct VALUE: whole percent
 row() { # row KEY LABEL BACKENDS DIRECT-KEY
   local k=$1 over="—"
   [ -n "${4:-}" ] && [ "$4" != "$k" ] && over=$(awk -v d="${R[$k.over]}" 'BEGIN { printf "%+.2f", d }')
   [ "${4:-}" = "$k" ] && over="(baseline)"
   local vs="—"
   [ -n "${R[$k.vs_nginx]:-}" ] && [[ $k != *.nginx ]] && vs="$(f3 "${R[$k.vs_nginx]}") (${R[$k.vs_nginx_rounds]})"
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$k.rps]}")" "$vs" "$(f "${R[$k.p50_ms]}")" "$(f "${R[$k.p99_ms]}")" \
-    "${R[$k.p99_rounds]}" "$over" "$(( ${R[$k.status]} + ${R[$k.sock]} ))" "${R[$k.cpu_proxy]:-—}" "${R[$k.cpu_sims]:-—}"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(f "${R[$k.rps]}")" "$vs" "$(f "${R[$k.p50_ms]}")" "$(f "${R[$k.p99_ms]}")" \
+    "${R[$k.p99_rounds]}" "$over" "$(( ${R[$k.status]} + ${R[$k.sock]} ))" "${R[$k.cpu_proxy]:-—}" "${R[$k.cpu_sims]:-—}" "$(pct "${R[$k.busy]:-}")"
 }
 verdict() { if [ "$1" = 1 ]; then echo "MET"; else echo "MISSED"; fi; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
@@ -504,6 +510,9 @@ table=$(
   echo "endpoints (\`--endpoint\`), the list nginx and HAProxy get; the row \"from 4 agents\" has an \`atoll agent\` per sim instead"
   echo "(the production path), whose CPU is counted as Atoll's, though in production agents run on the GPU nodes; it is measured"
   echo "in rounds of its own with nginx (its nginx runs are not in the table), so its agents do not run during the other rows' runs."
+  echo "CPU busy: the CPU time of wrk, the proxy and the sims over the run's length, in % of all $(nproc) cores (median over the rounds)."
+  echo "Near 100 % the CPU limits requests/s and the rows compare the targets' CPU cost; well below it, the sims' answer time"
+  echo "and each target's latency do (requests/s = connections ÷ latency), and requests/s differences are latency differences."
   jits=""
   for g in lat.atoll latp.atoll sat1.atoll sat4.atoll sat4a.atoll-agents; do
     if [ -n "${R[$g.r1.jit]:-}" ]; then
@@ -513,26 +522,26 @@ table=$(
   done
   echo "Methods Atoll's JIT compiled during its measured runs, per round (0 = fully warm):${jits%,}."
   echo
-  echo "| Target | Backends | Requests/s | ÷ nginx: median (per round) | p50 ms | p99 ms | p99 per round ms | p99 over direct ms | Errors | Proxy CPU ms/req | Sims CPU ms/req |"
-  echo "|---|---|---:|---|---:|---:|---|---:|---:|---:|---:|"
-  echo "| **1a. latency: sim --ttft 50 (64 in flight, CPU not saturated)** | | | | | | | | | | |"
+  echo "| Target | Backends | Requests/s | ÷ nginx: median (per round) | p50 ms | p99 ms | p99 per round ms | p99 over direct ms | Errors | Proxy CPU ms/req | Sims CPU ms/req | CPU busy % |"
+  echo "|---|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|"
+  echo "| **1a. latency: sim --ttft 50 (64 in flight, CPU not saturated)** | | | | | | | | | | | |"
   row lat.direct direct "1 sim" lat.direct
   row lat.atoll Atoll "1 sim" lat.direct
   row lat.nginx nginx "1 sim" lat.direct
   row lat.haproxy HAProxy "1 sim" lat.direct
   if [ "$PIN" = 1 ]; then
-    echo "| **1a′. latency, pinned: wrk and the sim on CPU 0, the proxy on CPU 1 (taskset)** | | | | | | | | | | |"
+    echo "| **1a′. latency, pinned: wrk and the sim on CPU 0, the proxy on CPU 1 (taskset)** | | | | | | | | | | | |"
     row latp.direct direct "1 sim" latp.direct
     row latp.atoll Atoll "1 sim" latp.direct
     row latp.nginx nginx "1 sim" latp.direct
     row latp.haproxy HAProxy "1 sim" latp.direct
   fi
-  echo "| **1b. saturation: sim --ttft $SAT_TTFT, one backend (CPU-bound)** | | | | | | | | | | |"
+  echo "| **1b. fast backend: sim --ttft $SAT_TTFT, one backend (CPU-bound when CPU busy is near 100 %)** | | | | | | | | | | | |"
   row sat1.direct direct "1 sim" sat1.direct
   row sat1.atoll Atoll "1 sim" sat1.direct
   row sat1.nginx nginx "1 sim" sat1.direct
   row sat1.haproxy HAProxy "1 sim" sat1.direct
-  echo "| **1c. throughput: sim --ttft $SAT_TTFT, four backends (same 4 sims)** | | | | | | | | | | |"
+  echo "| **1c. throughput: sim --ttft $SAT_TTFT, four backends (same 4 sims)** | | | | | | | | | | | |"
   row sat4.atoll Atoll "4 sims"
   row sat4a.atoll-agents "Atoll, endpoints from 4 agents on this machine (÷ nginx: rounds of its own)" "4 sims"
   row sat4.nginx "nginx least_conn" "4 sims"
@@ -566,7 +575,7 @@ table=$(
   if [ "$PIN" = 1 ]; then
     echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1a′, unsaturated, proxy on its own core) | ${latp_over} ms$(peers latp) | $(verdict "$(le "$latp_over" 1)") |"
   fi
-  echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1b, CPU-saturated) | ${sat_over} ms$(peers sat1) | $(verdict "$(le "$sat_over" 1)") |"
+  echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1b, fast backend; CPU busy $(pct "${R[sat1.atoll.busy]:-}") %) | ${sat_over} ms$(peers sat1) | $(verdict "$(le "$sat_over" 1)") |"
   for g in sat1 sat4; do
     [ $g = sat1 ] && what="1b, one backend" || what="1c, four backends"
     # requests/s of a run with failed requests (a refused token answers fast) would measure the failures

@@ -103,4 +103,20 @@ public sealed class StartupErrorTests
         Assert.Contains("--gpus", line, StringComparison.Ordinal);
         Assert.False(CliOutput.HasStackTrace(result.Output), result.Output);
     }
+
+    [Fact]
+    public async Task Server_help_says_which_switches_are_on_unless_turned_off()
+    {
+        var result = await AtollCli.RunAsync("server", "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        foreach (var name in new[] { "--inline-io", "--upstream-epoll", "--client-epoll", "--http1-front", "--provisioning" })
+        {
+            // The help wraps long descriptions: an option's text runs up to the next option's row.
+            var start = result.StandardOutput.IndexOf("\n  " + name + " ", StringComparison.Ordinal);
+            Assert.True(start >= 0, $"{name} is not in the help:\n{result.StandardOutput}");
+            var end = result.StandardOutput.IndexOf("\n  -", start + 1, StringComparison.Ordinal);
+            Assert.Contains("[default: true]", result.StandardOutput[start..end], StringComparison.Ordinal);
+        }
+    }
 }

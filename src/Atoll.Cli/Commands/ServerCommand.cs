@@ -48,26 +48,10 @@ internal static class ServerCommand
             DefaultValueFactory = _ => "1h",
         };
         var capacity = new Option<int>("--endpoint-capacity") { Description = "gateway: concurrent requests per model endpoint before it counts as busy", DefaultValueFactory = _ => 16 };
-        var inlineIo = new Option<bool>("--inline-io")
-        {
-            Description = "gateway: forwarded requests run on the socket event threads (much less CPU and latency per request); false keeps them on the thread pool",
-            DefaultValueFactory = _ => true,
-        };
-        var epollUpstream = new Option<bool>("--upstream-epoll")
-        {
-            Description = "gateway: plain-HTTP connections to model servers run on the gateway's own epoll loops (Linux x86-64; less CPU per request); false keeps them on the runtime's sockets",
-            DefaultValueFactory = _ => true,
-        };
-        var epollClients = new Option<bool>("--client-epoll")
-        {
-            Description = "gateway: the server takes client connections on the gateway's own epoll loops instead of Kestrel's socket transport (Linux x86-64; less CPU per request); false keeps Kestrel's",
-            DefaultValueFactory = _ => true,
-        };
-        var http1Front = new Option<bool>("--http1-front")
-        {
-            Description = "gateway: plain HTTP/1.1 forwarded requests are served by the gateway's own lean HTTP/1.1 server on the same port; false leaves every request to Kestrel",
-            DefaultValueFactory = _ => true,
-        };
+        var inlineIo = OnByDefault("--inline-io", "gateway: forwarded requests run on the socket event threads (much less CPU and latency per request); false keeps them on the thread pool");
+        var epollUpstream = OnByDefault("--upstream-epoll", "gateway: plain-HTTP connections to model servers run on the gateway's own epoll loops (Linux x86-64; less CPU per request); false keeps them on the runtime's sockets");
+        var epollClients = OnByDefault("--client-epoll", "gateway: the server takes client connections on the gateway's own epoll loops instead of Kestrel's socket transport (Linux x86-64; less CPU per request); false keeps Kestrel's");
+        var http1Front = OnByDefault("--http1-front", "gateway: plain HTTP/1.1 forwarded requests are served by the gateway's own lean HTTP/1.1 server on the same port; false leaves every request to Kestrel");
         var upstreamIdle = new Option<string>("--upstream-idle-timeout")
         {
             Description = "gateway: close a pooled connection to a model server after this long unused; keep it under the server's keep-alive timeout (vLLM/uvicorn: 5s)",
@@ -78,7 +62,7 @@ internal static class ServerCommand
             Description = "gateway: connections kept open to each model server used in the last 10 minutes, so a request after a quiet spell does not wait for a new connection (a WAN round trip, more with TLS); 0: only on demand",
             DefaultValueFactory = _ => 1,
         };
-        var provisioning = new Option<bool>("--provisioning") { Description = "run the provisioning loop (pools, claims); --provisioning false only stores resources", DefaultValueFactory = _ => true };
+        var provisioning = OnByDefault("--provisioning", "run the provisioning loop (pools, claims); false only stores resources");
         var reconcile = new Option<string>("--reconcile-interval") { Description = "provisioning: how often pools and claims are reconciled", DefaultValueFactory = _ => "5s" };
         var instancePoll = new Option<string>("--instance-poll-interval") { Description = "provisioning: how often each provider is asked for its instances' state", DefaultValueFactory = _ => "15s" };
         var offerRefresh = new Option<string>("--offer-refresh-interval") { Description = "provisioning: how often each provider's offers are fetched", DefaultValueFactory = _ => "5m" };
@@ -171,4 +155,11 @@ internal static class ServerCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// A switch that is on unless given <c>false</c> (<c>--name false</c>). The help says so: System.CommandLine shows no
+    /// value or default for a <see cref="bool"/> option, which reads as a flag that is off.
+    /// </summary>
+    private static Option<bool> OnByDefault(string name, string description) =>
+        new(name) { Description = $"{description} [default: true]", DefaultValueFactory = _ => true };
 }
