@@ -29,13 +29,17 @@ family() {
 }
 
 # ticks PID...: utime+stime of the processes and their live descendants, in clock ticks (HZ per second)
-ticks() {
-  local sum=0 p line
+ticks() { proc_ticks all "$@"; }
+# user_ticks PID...: the same, utime only (the rest of ticks is time in the kernel: system calls, the network stack)
+user_ticks() { proc_ticks user "$@"; }
+proc_ticks() { # proc_ticks all|user PID...
+  local which=$1 sum=0 p line
+  shift
   for p in $(family "$@"); do
     line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
     line=${line##*) }
     read -r -a f <<<"$line"
-    sum=$((sum + f[11] + f[12]))
+    if [ "$which" = user ]; then sum=$((sum + f[11])); else sum=$((sum + f[11] + f[12])); fi
   done
   echo $sum
 }

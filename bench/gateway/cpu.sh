@@ -10,7 +10,8 @@
 #   DOTNET_PerfMapEnabled=1 for JIT symbols; reports in /tmp/atoll-perf-*.txt), CPU_ALLOCS=1 prints what Atoll
 #   allocates by type during the run (bench/gateway/allocs: the runtime's allocation ticks), CPU_SYSCALLS=1 counts the
 #   proxy's system calls by kind during the run with `perf stat` (any target but direct), CPU_KEEP=1 keeps the logs.
-# Prints one line per target: CPU ms per request of the proxy, of the sim and of wrk, and KB allocated per request.
+# Prints one line per target: CPU ms per request of the proxy (and its user/system split), of the sim and of wrk, and KB
+# allocated per request.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -123,7 +124,7 @@ for target in $TARGETS; do
     perf stat -e "$events" -p "$(family "$ppid" | paste -sd,)" -o "$tmp/syscalls-$target.txt" -- sleep "$DURATION" >/dev/null 2>&1 &
     syscalls=$!
   fi
-  p0=0; [ -n "$ppid" ] && p0=$(ticks "$ppid")
+  p0=0; u0=0; [ -n "$ppid" ] && { p0=$(ticks "$ppid"); u0=$(user_ticks "$ppid"); }
   s0=$(ticks "$sim_pid")
   t0=$(date +%s.%N)
   BENCH_AUTH=$TOKEN BENCH_MODEL=$MODEL wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 10s --latency -s "$here/chat.lua" "$url/v1/chat/completions" \
@@ -132,7 +133,7 @@ for target in $TARGETS; do
   w=0
   while kill -0 $wpid 2>/dev/null; do w=$(ticks $wpid 2>/dev/null || echo "$w"); sleep 0.5; done
   wait $wpid || true
-  p1=0; [ -n "$ppid" ] && p1=$(ticks "$ppid")
+  p1=0; u1=0; [ -n "$ppid" ] && { p1=$(ticks "$ppid"); u1=$(user_ticks "$ppid"); }
   s1=$(ticks "$sim_pid")
   line=$(grep '^BENCH ' "$tmp/wrk-$target.txt")
   req=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$line")
@@ -169,8 +170,8 @@ EOF
   fi
   if [ -n "$allocs" ]; then wait "$allocs" || true; echo "allocations of atoll during the run ($req requests):"; cat "$tmp/allocs.txt"; fi
   if [ -n "$trace" ]; then wait "$trace" || true; cp "$tmp"/atoll*.speedscope.json /tmp/ 2>/dev/null || true; fi
-  awk -v n="$req" -v p=$((p1 - p0)) -v s=$((s1 - s0)) -v w="$w" -v hz="$HZ" -v t="$target" -v a="${alloc:-n/a}" -v line="$line" 'BEGIN {
-    printf "CPU target=%s requests=%d proxy_cpu_ms_per_req=%.4f sim_cpu_ms_per_req=%.4f wrk_cpu_ms_per_req=%.4f alloc_kb_per_req=%s | %s\n",
-      t, n, p * 1000 / hz / n, s * 1000 / hz / n, w * 1000 / hz / n, a, line }'
+  awk -v n="$req" -v p=$((p1 - p0)) -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v w="$w" -v hz="$HZ" -v t="$target" -v a="${alloc:-n/a}" -v line="$line" 'BEGIN {
+    printf "CPU target=%s requests=%d proxy_cpu_ms_per_req=%.4f (user %.4f, system %.4f) sim_cpu_ms_per_req=%.4f wrk_cpu_ms_per_req=%.4f alloc_kb_per_req=%s | %s\n",
+      t, n, p * 1000 / hz / n, u * 1000 / hz / n, (p - u) * 1000 / hz / n, s * 1000 / hz / n, w * 1000 / hz / n, a, line }'
   if [ -n "$ppid" ]; then kill -TERM "$ppid" 2>/dev/null || true; wait "$ppid" 2>/dev/null || true; fi
 done
