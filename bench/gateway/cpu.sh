@@ -121,6 +121,7 @@ for target in $TARGETS; do
     # Every process of the proxy (nginx's workers are children of its master), for the whole measured run.
     events=raw_syscalls:sys_enter
     for call in recvfrom sendto readv writev read write poll epoll_wait futex; do events+=",syscalls:sys_enter_$call"; done
+    events+=",context-switches"
     perf stat -e "$events" -p "$(family "$ppid" | paste -sd,)" -o "$tmp/syscalls-$target.txt" -- sleep "$DURATION" >/dev/null 2>&1 &
     syscalls=$!
   fi
@@ -166,7 +167,8 @@ EOF
     wait "$syscalls" || true
     awk -v n="$req" -v t="$target" '$2 ~ /^(raw_)?syscalls:/ { gsub(",", "", $1); sub(/.*sys_enter_?/, "", $2)
         if ($2 == "") { all = $1 } else { named += $1; if ($1 > 0) out = out sprintf(" %s=%.2f", $2, $1 / n) } }
-      END { printf "SYSCALLS target=%s per request: all=%.2f%s other=%.2f\n", t, all / n, out, (all - named) / n }' "$tmp/syscalls-$target.txt"
+      $2 == "context-switches" { gsub(",", "", $1); cs = $1 }
+      END { printf "SYSCALLS target=%s per request: all=%.2f%s other=%.2f; context switches=%.2f\n", t, all / n, out, (all - named) / n, cs / n }' "$tmp/syscalls-$target.txt"
   fi
   if [ -n "$allocs" ]; then wait "$allocs" || true; echo "allocations of atoll during the run ($req requests):"; cat "$tmp/allocs.txt"; fi
   if [ -n "$trace" ]; then wait "$trace" || true; cp "$tmp"/atoll*.speedscope.json /tmp/ 2>/dev/null || true; fi

@@ -40,9 +40,9 @@ internal sealed class EpollLoop
     private static int next;
 
     private readonly SafeFileHandle ep;
-    private readonly Lock gate = new();
+    private readonly Lock gate = new(); // for Add and Remove; the loop reads the slots without it
     private readonly Stack<int> free = new();
-    private IEpollHandler?[] handlers = new IEpollHandler?[64];
+    private Slot[] slots = NewSlots(64, 0, []);
     private uint[] generations = new uint[64];
     private int used;
 
@@ -95,16 +95,17 @@ internal sealed class EpollLoop
         lock (gate)
         {
             var slot = free.Count > 0 ? free.Pop() : used++;
-            if (slot == handlers.Length)
+            if (slot == slots.Length)
             {
-                Array.Resize(ref handlers, slot * 2);
+                // The loop may still read the old array: it holds the same slots, so it sees every change made after.
+                Volatile.Write(ref slots, NewSlots(slot * 2, slot, slots));
                 Array.Resize(ref generations, slot * 2);
             }
-            handlers[slot] = handler;
             if (++generations[slot] == 0)
             {
                 generations[slot] = 1; // key 0 means "not on a loop"
             }
+            slots[slot].Current = new Registration(handler, generations[slot]);
             key = ((ulong)generations[slot] << 32) | (uint)slot;
         }
         var ev = new EpollEvent { Events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, Data = key };
@@ -126,9 +127,9 @@ internal sealed class EpollLoop
         var slot = (int)(uint)key;
         lock (gate)
         {
-            if (generations[slot] == (uint)(key >> 32) && handlers[slot] is not null)
+            if (generations[slot] == (uint)(key >> 32) && slots[slot].Current is not null)
             {
-                handlers[slot] = null;
+                slots[slot].Current = null;
                 free.Push(slot);
             }
         }
@@ -150,33 +151,66 @@ internal sealed class EpollLoop
                 // Nothing else can fail on a valid epoll descriptor; without its loop the gateway cannot answer.
                 Environment.FailFast($"epoll_wait failed (errno {errno}): the gateway's connections to model servers would stall.");
             }
-            for (var i = 0; i < n; i++)
+            Dispatch(events, n);
+        }
+    }
+
+    /// <summary>
+    /// Calls the handlers of <paramref name="n"/> events. A method of its own, not part of <see cref="Run"/>'s loop: a
+    /// method that never returns is only ever compiled by on-stack replacement, this one by the JIT's full tiering.
+    /// </summary>
+    private void Dispatch(EpollEvent[] events, int n)
+    {
+        var current = Volatile.Read(ref slots);
+        for (var i = 0; i < n; i++)
+        {
+            var key = events[i].Data;
+            var slot = (int)(uint)key;
+            if (slot >= current.Length)
             {
-                var key = events[i].Data;
-                var slot = (int)(uint)key;
-                IEpollHandler? handler;
-                lock (gate)
-                {
-                    handler = generations[slot] == (uint)(key >> 32) ? handlers[slot] : null;
-                }
-                if (handler is null)
-                {
-                    continue;
-                }
-                // Code a completion runs inline runs here: an exception that escapes it ends the process, as on the
-                // runtime's socket threads (async methods keep theirs in their tasks).
-                var what = events[i].Events;
-                if ((what & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0)
-                {
-                    handler.OnWritable();
-                }
-                if ((what & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0)
-                {
-                    handler.OnReadable(closed: (what & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0);
-                }
+                current = Volatile.Read(ref slots); // added after this batch began, in a larger array
+            }
+            // One read of the slot's registration: a removed handler is null, a later one of the slot has another generation.
+            var registration = current[slot].Current;
+            if (registration is null || registration.Generation != (uint)(key >> 32))
+            {
+                continue;
+            }
+            var handler = registration.Handler;
+            // Code a completion runs inline runs here: an exception that escapes it ends the process, as on the
+            // runtime's socket threads (async methods keep theirs in their tasks).
+            var what = events[i].Events;
+            if ((what & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0)
+            {
+                handler.OnWritable();
+            }
+            if ((what & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0)
+            {
+                handler.OnReadable(closed: (what & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0);
             }
         }
     }
+
+    /// <summary>A larger array of slots: the first <paramref name="kept"/> are those of <paramref name="old"/>, the rest new.</summary>
+    private static Slot[] NewSlots(int length, int kept, Slot[] old)
+    {
+        var made = new Slot[length];
+        Array.Copy(old, made, kept);
+        for (var i = kept; i < length; i++)
+        {
+            made[i] = new Slot();
+        }
+        return made;
+    }
+
+    /// <summary>A socket's place on the loop; arrays of slots share them, so a resize loses no change.</summary>
+    private sealed class Slot
+    {
+        public volatile Registration? Current;
+    }
+
+    /// <summary>The handler a slot calls, and the generation of the key it was added under (both read at once).</summary>
+    private sealed record Registration(IEpollHandler Handler, uint Generation);
 
     /// <summary>The x86-64 layout of <c>struct epoll_event</c> (packed: 12 bytes).</summary>
     [StructLayout(LayoutKind.Sequential, Pack = 1)]

@@ -147,7 +147,8 @@ internal sealed class GatewayHandler(
             var signal = signals.TryGetValue(request.Model, out var known)
                 ? known
                 : signals.GetOrAdd(request.Model, static (_, max) => new CapacitySignal(max), settings.MaxQueuedRequests);
-            var queueDeadline = time.GetUtcNow() + settings.QueueTimeout;
+            // Set when the request first finds every endpoint busy: most never wait, and need no clock read for it.
+            DateTimeOffset? queueDeadline = null;
             budget.RecordRequest();
             string? lastProblem = null;
             string? lastEndpoint = null;
@@ -166,7 +167,8 @@ internal sealed class GatewayHandler(
                 if (pick.Outcome == PickOutcome.AllSaturated)
                 {
                     var waitStarted = Stopwatch.GetTimestamp();
-                    var admitted = await WaitForCapacityAsync(signal, queueDeadline, client.Aborted).ConfigureAwait(false);
+                    queueDeadline ??= time.GetUtcNow() + settings.QueueTimeout;
+                    var admitted = await WaitForCapacityAsync(signal, queueDeadline.Value, client.Aborted).ConfigureAwait(false);
                     queuedTicks += Stopwatch.GetTimestamp() - waitStarted;
                     if (!admitted)
                     {

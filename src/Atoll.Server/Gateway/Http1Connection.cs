@@ -358,7 +358,8 @@ internal sealed class Http1Connection : IDisposable
     {
         if (idleReading)
         {
-            // The read the connection started when it went idle, into the empty buffer (WatchIdle).
+            // The read the connection started when it went idle, into the empty buffer (WatchIdle). It has no token
+            // of its own: the exchange closes the connection when its token fires (CloseOnCancel).
             idleReading = false;
             var read = idleRead;
             idleRead = default;
@@ -366,7 +367,7 @@ internal sealed class Http1Connection : IDisposable
             {
                 return ValueTask.FromCanceled<int>(ct); // as a read started with the token would; the caller closes the connection
             }
-            return read.IsCompleted ? read : AwaitIdleReadAsync(read, ct);
+            return read;
         }
         if (start == end)
         {
@@ -389,29 +390,18 @@ internal sealed class Http1Connection : IDisposable
     }
 
     /// <summary>
-    /// Waits for the read <see cref="WatchIdle"/> started, which has no token of its own: cancelling
-    /// <paramref name="ct"/> closes the stream, and the read's failure then becomes the cancellation, as a read
-    /// started with the token would.
+    /// For an exchange on a connection from the pool, until its answer's head came: closes the connection when
+    /// <paramref name="ct"/> fires, which ends the read <see cref="WatchIdle"/> started without a token (the
+    /// exchange's first <see cref="ReadMoreAsync"/> returns that read). The read so ended fails with an
+    /// <see cref="IOException"/>, which the exchange reports as its cancellation. Nothing to undo (default) on a new
+    /// connection, whose reads take the token themselves. Not a wrapping async method around the idle read: that
+    /// was one more async level, and one more allocation, per request.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> AwaitIdleReadAsync(ValueTask<int> read, CancellationToken ct)
-    {
-        int count;
-        using (ct.UnsafeRegister(static s => ((Stream)s!).Dispose(), stream))
-        {
-            try
-            {
-                count = await read.ConfigureAwait(false);
-            }
-            catch (Exception e) when (ct.IsCancellationRequested && e is not OperationCanceledException)
-            {
-                throw new OperationCanceledException("The exchange was cancelled while it waited for the answer.", e, ct);
-            }
-        }
-        // Cancelled just as the read completed, the stream may be closed: the exchange cannot go on.
-        ct.ThrowIfCancellationRequested();
-        return count;
-    }
+    public CancellationTokenRegistration CloseOnCancel(CancellationToken ct) =>
+        idleReading && ct.CanBeCanceled ? ct.UnsafeRegister(static s => ((Stream)s!).Dispose(), stream) : default;
+
+    /// <summary>Whether the next <see cref="ReadMoreAsync"/> returns the read <see cref="WatchIdle"/> started.</summary>
+    public bool IdleReading => idleReading;
 
     /// <summary>Takes in what <see cref="ReadMoreAsync"/> read; false at the end of the connection.</summary>
     public bool Filled(int read)

@@ -35,6 +35,7 @@ internal sealed class Http1Upstream : IDisposable
     private readonly ITimer sweeper;
     private readonly TimeProvider time;
     private readonly CancellationTokenSource stopping = new();
+    private readonly long idleTicks, lifetimeTicks; // IdleTimeout and Lifetime in the time provider's timestamp units
     private int sweeping;
     private long idleDrops;
 
@@ -56,6 +57,8 @@ internal sealed class Http1Upstream : IDisposable
         Stopping = stopping.Token;
         // Four sweeps per idle timeout: an idle connection is replaced before it expires, not after.
         SweepEvery = IdleTimeout / 4;
+        idleTicks = Ticks(IdleTimeout);
+        lifetimeTicks = Ticks(Lifetime);
         sweeper = this.time.CreateTimer(static s => ((Http1Upstream)s!).Sweep(), this, SweepEvery, SweepEvery);
     }
 
@@ -112,11 +115,15 @@ internal sealed class Http1Upstream : IDisposable
 
     public long Now => time.GetTimestamp();
 
-    public bool Expired(Http1Connection connection, long now) => ExpiresWithin(connection, now, TimeSpan.Zero);
+    /// <summary>Whether <paramref name="connection"/> is past its idle timeout or lifetime (checked at every rent: no <see cref="TimeSpan"/> math).</summary>
+    public bool Expired(Http1Connection connection, long now) => now - connection.LastUsed >= idleTicks || now - connection.CreatedAt >= lifetimeTicks;
 
     /// <summary>Whether <paramref name="connection"/> is expired or will be within <paramref name="margin"/>.</summary>
     public bool ExpiresWithin(Http1Connection connection, long now, TimeSpan margin) =>
         time.GetElapsedTime(connection.LastUsed, now) >= IdleTimeout - margin || time.GetElapsedTime(connection.CreatedAt, now) >= Lifetime - margin;
+
+    /// <summary><paramref name="span"/> in <see cref="Now"/>'s units.</summary>
+    private long Ticks(TimeSpan span) => (long)(span.Ticks * ((double)time.TimestampFrequency / TimeSpan.TicksPerSecond));
 
     /// <summary>Elapsed time since <paramref name="then"/>, a <see cref="Now"/> reading.</summary>
     public TimeSpan Since(long then, long now) => time.GetElapsedTime(then, now);
@@ -228,6 +235,8 @@ internal sealed class Http1Target(Http1Upstream owner, Http1Pool pool, byte[] he
             var pooled = fresh ? null : pool.TryRent();
             var connection = pooled ?? await pool.ConnectAsync(ct).ConfigureAwait(false);
             var sending = Environment.TickCount64;
+            // A pooled connection's first read is the one it started when it went idle, without a token.
+            var closeOnCancel = connection.CloseOnCancel(ct);
             try
             {
                 await connection.SendAsync(head, body, eventStream, ct).ConfigureAwait(false);
@@ -238,16 +247,28 @@ internal sealed class Http1Target(Http1Upstream owner, Http1Pool pool, byte[] he
                         throw connection.HeadCutOff();
                     }
                 }
+                closeOnCancel.Dispose();
+                // Cancelled just as the head came, the connection may be closed: the exchange cannot go on.
+                ct.ThrowIfCancellationRequested();
                 return connection;
             }
             catch (Exception e) when ((e is IOException or SocketException) && pooled is not null && !connection.ReceivedAny
                                       && Environment.TickCount64 - sending < StaleWindow.TotalMilliseconds && !ct.IsCancellationRequested)
             {
+                closeOnCancel.Dispose();
                 connection.Dispose();
                 fresh = true;
             }
+            catch (Exception e) when (ct.IsCancellationRequested && e is not OperationCanceledException)
+            {
+                // The token closed the connection under a read or send (CloseOnCancel): the failure is the cancellation.
+                closeOnCancel.Dispose();
+                connection.Dispose();
+                throw new OperationCanceledException("The exchange was cancelled while it waited for the answer.", e, ct);
+            }
             catch
             {
+                closeOnCancel.Dispose();
                 connection.Dispose();
                 throw;
             }

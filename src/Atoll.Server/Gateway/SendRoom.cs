@@ -38,6 +38,13 @@ internal sealed class SendRoom
     /// <summary>On the loop's thread: the socket has room again (or its connect ended).</summary>
     public void Signal()
     {
+        // Room already reported and no sender waiting: nothing to change, and no lock. This is the usual case, as epoll
+        // reports room with every read report. A sender that takes the room as this looks sends after the report came,
+        // and a send that then finds the socket full is followed by a report of its own.
+        if (Volatile.Read(ref ready) && Volatile.Read(ref waiter) is null)
+        {
+            return;
+        }
         TaskCompletionSource? woken;
         lock (gate)
         {
