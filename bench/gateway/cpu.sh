@@ -9,7 +9,7 @@
 #   dotnet-trace/dotnet-counters are, default /tmp/tools), CPU_PERF=1 records Atoll with `perf record -g` (run with
 #   DOTNET_PerfMapEnabled=1 for JIT symbols; reports in /tmp/atoll-perf-*.txt), CPU_ALLOCS=1 prints what Atoll
 #   allocates by type during the run (bench/gateway/allocs: the runtime's allocation ticks), CPU_SYSCALLS=1 counts the
-#   proxy's system calls by kind during the run with `perf stat` (any target but direct), CPU_KEEP=1 keeps the logs.
+#   proxy's system calls by kind and its context switches during the run with `perf stat` (any target but direct), CPU_KEEP=1 keeps the logs.
 # Prints one line per target: CPU ms per request of the proxy (and its user/system split), of the sim and of wrk, and KB
 # allocated per request.
 set -euo pipefail

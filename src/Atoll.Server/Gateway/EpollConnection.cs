@@ -71,6 +71,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
     private readonly SendRoom room = new();
     private ConfiguredValueTaskAwaitable<FlushResult>.ConfiguredValueTaskAwaiter pausedFlush;
     private Task sending = Task.CompletedTask;
+    private long unsent; // bytes handed to the output pipe (Queued) and not yet sent by the send loop
     private int disposed;
     private volatile bool inline;
 
@@ -355,6 +356,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
                     await SendAsync(buffer).ConfigureAwait(false);
                 }
                 reader.AdvanceTo(buffer.End);
+                Interlocked.Add(ref unsent, -buffer.Length);
                 if (result.IsCompleted)
                 {
                     break;
@@ -415,6 +417,30 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
             }
         }
     }
+
+    /// <summary>
+    /// Sends <paramref name="bytes"/> on the caller's thread, past the output pipe, when everything written through
+    /// the pipe before was sent (<see cref="Queued"/>): the count the socket took at once (0 when it is full), the
+    /// rest being the caller's to write into the pipe, which the send loop then sends; -1 when the pipe still holds
+    /// bytes, which go first. For the gateway's own HTTP/1.1 front (<see cref="Http1FrontClient"/>), the only writer
+    /// of the connection while it serves it: an answer of a few KB then costs one <c>send</c>, without the pipe's
+    /// write, flush and send-loop turn. Throws an <see cref="IOException"/> as a send does.
+    /// </summary>
+    public int TrySendNow(ReadOnlySpan<byte> bytes)
+    {
+        if (Volatile.Read(ref unsent) != 0)
+        {
+            return -1;
+        }
+        var n = LinuxSocket.Send(handle, bytes);
+        return n == LinuxSocket.Again ? 0 : n;
+    }
+
+    /// <summary>
+    /// Counts <paramref name="bytes"/> the writer is about to flush into the output pipe, until the send loop sent
+    /// them (<see cref="TrySendNow"/> waits for that). Writers that never send past the pipe need not call it.
+    /// </summary>
+    public void Queued(long bytes) => Interlocked.Add(ref unsent, bytes);
 
     /// <summary>On the loop's thread: the socket has room again (or was shut down).</summary>
     public void OnWritable() => room.Signal();

@@ -15,9 +15,18 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
     private static readonly ConcurrentDictionary<int, byte[]> StatusLines = new();
     private static DateLine date = new(0, []);
 
+    /// <summary>
+    /// Where an answer is written whole for <see cref="EpollConnection.TrySendNow"/>: one per thread, as an answer
+    /// is written and sent in one go (<see cref="WriteHead"/>, then <see cref="FlushAsync"/>, with no wait between).
+    /// </summary>
+    [ThreadStatic]
+    private static byte[]? directBuffer;
+
     private readonly ConnectionContext connection;
     private readonly Http1Deadlines deadlines;
     private readonly PipeWriter output;
+    private readonly EpollConnection? direct; // the socket itself, when the connection's transport is one (no TLS between)
+    private int directLength; // bytes of directBuffer that WriteHead wrote and FlushAsync sends (0: they went into the pipe)
     private readonly CancellationTokenSource gone = new();
     private readonly CancellationTokenRegistration closed;
     private readonly HeaderLine contentType = new("Content-Type");
@@ -33,6 +42,7 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
         this.connection = connection;
         this.deadlines = deadlines;
         output = connection.Transport.Output;
+        direct = connection.Transport as EpollConnection;
         closed = connection.ConnectionClosed.UnsafeRegister(static s => ((Http1FrontClient)s!).Gone(), this);
     }
 
@@ -179,7 +189,9 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
                 }
             }
         }
-        var span = output.GetSpan(size);
+        // An answer that fits goes out past the pipe (EpollConnection.TrySendNow), in FlushAsync.
+        var whole = direct is not null && withHead && size <= MaxDirectBytes;
+        var span = whole ? directBuffer ??= new byte[MaxDirectBytes] : output.GetSpan(size);
         var at = Add(span, 0, statusLine);
         at = Add(span, at, dateLine);
         at = Add(span, at, typeLine);
@@ -220,7 +232,11 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
             at = Add(span, at, "Connection: close\r\n"u8);
         }
         at = Add(span, at, "\r\n"u8);
-        if (withHead)
+        if (whole)
+        {
+            directLength = Add(span, at, body);
+        }
+        else if (withHead)
         {
             output.Advance(Add(span, at, body));
         }
@@ -237,6 +253,9 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
     /// <summary>Bytes of the head besides the lines <see cref="WriteHead"/> sizes one by one: Retry-After, framing, Connection, the blank line.</summary>
     private const int MaxFixedHeadBytes = 160;
 
+    /// <summary>Answers up to this size (head and body) are sent past the output pipe when the transport allows it.</summary>
+    private const int MaxDirectBytes = 4096;
+
     private static int Add(Span<byte> span, int at, ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(span[at..]);
@@ -249,9 +268,31 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
     /// </summary>
     private ValueTask FlushAsync()
     {
+        if (directLength > 0)
+        {
+            var bytes = directBuffer.AsSpan(0, directLength);
+            directLength = 0;
+            int sent;
+            try
+            {
+                sent = direct!.TrySendNow(bytes);
+            }
+            catch (IOException e)
+            {
+                // The client reset or left: the connection ends, as when the send loop's send fails.
+                direct!.Abort(new ConnectionAbortedException(e.Message, e));
+                return ValueTask.FromException(ClientGone());
+            }
+            if (sent == bytes.Length)
+            {
+                return ValueTask.CompletedTask;
+            }
+            output.Write(bytes[Math.Max(sent, 0)..]); // the rest after what the socket took, or all behind the pipe's bytes
+        }
         ValueTask<FlushResult> flushing;
         try
         {
+            direct?.Queued(output.UnflushedBytes);
             flushing = output.FlushAsync(gone.Token);
         }
         catch (Exception e) when (e is not OperationCanceledException)
