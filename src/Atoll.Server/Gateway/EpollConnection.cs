@@ -25,7 +25,8 @@ namespace Atoll.Server.Gateway;
 /// </para>
 /// <para>
 /// <b>Writes</b> are sent on the thread that flushed the output pipe; a full socket waits for epoll to report room,
-/// and the writer pauses at <see cref="MaxUnsent"/> unsent bytes.
+/// and the writer pauses at <see cref="MaxUnsent"/> unsent bytes. The gateway's own front may also send a small
+/// answer itself, past the pipe, when the pipe has nothing left unsent (<see cref="TrySendNow"/>).
 /// </para>
 /// <para>
 /// <b>Closing</b> follows Kestrel's socket transport: when the output ends (or on <see cref="Abort"/>) the socket is
@@ -351,12 +352,13 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
                     break; // aborted
                 }
                 var buffer = result.Buffer;
+                var length = buffer.Length; // read before AdvanceTo: the pipe then reuses the buffer's segments
                 if (!buffer.IsEmpty)
                 {
                     await SendAsync(buffer).ConfigureAwait(false);
                 }
                 reader.AdvanceTo(buffer.End);
-                Interlocked.Add(ref unsent, -buffer.Length);
+                Interlocked.Add(ref unsent, -length);
                 if (result.IsCompleted)
                 {
                     break;
@@ -438,7 +440,9 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IThrea
 
     /// <summary>
     /// Counts <paramref name="bytes"/> the writer is about to flush into the output pipe, until the send loop sent
-    /// them (<see cref="TrySendNow"/> waits for that). Writers that never send past the pipe need not call it.
+    /// them (<see cref="TrySendNow"/> waits for that). While <see cref="TrySendNow"/> is used on a connection, every
+    /// write into its pipe must be counted so. Kestrel's own writes are not: they come only after the gateway's front
+    /// handed the connection over for good, and the count then stays below 0, which keeps the direct path shut.
     /// </summary>
     public void Queued(long bytes) => Interlocked.Add(ref unsent, bytes);
 

@@ -119,8 +119,10 @@ internal sealed class EpollLoop
     }
 
     /// <summary>
-    /// Stops calling the handler of <paramref name="key"/>. Call it before the socket is closed: an event already
-    /// taken from epoll for the old socket then finds no handler, or a later one under another key, and is dropped.
+    /// Stops calling the handler of <paramref name="key"/>. Call it before the socket is closed: an event taken from
+    /// epoll for the old socket and looked up after this then finds no handler, or a later one under another key,
+    /// and is dropped. A dispatch that looked the handler up just before may still call it once: handlers ignore
+    /// calls after their socket ended.
     /// </summary>
     public void Remove(ulong key)
     {

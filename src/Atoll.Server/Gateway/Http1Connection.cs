@@ -392,8 +392,9 @@ internal sealed class Http1Connection : IDisposable
     /// <summary>
     /// For an exchange on a connection from the pool, until its answer's head came: closes the connection when
     /// <paramref name="ct"/> fires, which ends the read <see cref="WatchIdle"/> started without a token (the
-    /// exchange's first <see cref="ReadMoreAsync"/> returns that read). The read so ended fails with an
-    /// <see cref="IOException"/>, which the exchange reports as its cancellation. Nothing to undo (default) on a new
+    /// exchange's first <see cref="ReadMoreAsync"/> returns that read). The read so ended fails (an
+    /// <see cref="IOException"/> or <see cref="ObjectDisposedException"/>, or it ends short), which the exchange reports
+    /// as its cancellation. Nothing to undo (default) on a new
     /// connection, whose reads take the token themselves. Not a wrapping async method around the idle read: that
     /// was one more async level, and one more allocation, per request.
     /// </summary>

@@ -9,7 +9,11 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace Atoll.Server.Gateway;
 
-/// <summary>The answering side of <see cref="Http1Front"/>: writes HTTP/1.1 responses into the connection's output pipe.</summary>
+/// <summary>
+/// The answering side of <see cref="Http1Front"/>: writes HTTP/1.1 responses into the connection's output pipe, or,
+/// for an answer of up to <see cref="MaxDirectBytes"/> on the gateway's own transport, straight to its socket
+/// (<see cref="EpollConnection.TrySendNow"/>).
+/// </summary>
 internal sealed class Http1FrontClient : GatewayClient, IDisposable
 {
     private static readonly ConcurrentDictionary<int, byte[]> StatusLines = new();
@@ -272,6 +276,10 @@ internal sealed class Http1FrontClient : GatewayClient, IDisposable
         {
             var bytes = directBuffer.AsSpan(0, directLength);
             directLength = 0;
+            if (gone.IsCancellationRequested)
+            {
+                return ValueTask.FromException(ClientGone()); // as the pipe's flush with the cancelled token
+            }
             int sent;
             try
             {

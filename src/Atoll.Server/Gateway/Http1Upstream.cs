@@ -236,6 +236,7 @@ internal sealed class Http1Target(Http1Upstream owner, Http1Pool pool, byte[] he
             var connection = pooled ?? await pool.ConnectAsync(ct).ConfigureAwait(false);
             var sending = Environment.TickCount64;
             // A pooled connection's first read is the one it started when it went idle, without a token.
+            var closable = connection.IdleReading;
             var closeOnCancel = connection.CloseOnCancel(ct);
             try
             {
@@ -248,8 +249,11 @@ internal sealed class Http1Target(Http1Upstream owner, Http1Pool pool, byte[] he
                     }
                 }
                 closeOnCancel.Dispose();
-                // Cancelled just as the head came, the connection may be closed: the exchange cannot go on.
-                ct.ThrowIfCancellationRequested();
+                if (closable)
+                {
+                    // Cancelled just as the head came, the connection may be closed: the exchange cannot go on.
+                    ct.ThrowIfCancellationRequested();
+                }
                 return connection;
             }
             catch (Exception e) when ((e is IOException or SocketException) && pooled is not null && !connection.ReceivedAny

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -250,6 +251,63 @@ public sealed class EpollTransportTests
         var answer = (await ReadLineAsync(socket)).Split(' ');
         Assert.Equal(size.ToString(System.Globalization.CultureInfo.InvariantCulture), answer[0]);
         Assert.InRange(long.Parse(answer[1], System.Globalization.CultureInfo.InvariantCulture), 1, (64 + 4) * 1024);
+    }
+
+    [Fact]
+    public async Task A_direct_send_waits_until_what_went_through_the_pipe_before_it_was_sent()
+    {
+        // 16 MB through the output pipe to a client with a small receive buffer that reads nothing yet: the socket
+        // fills, and the send loop holds the rest. A direct send (the gateway front's small answers,
+        // Http1FrontClient) must not pass those bytes: it is refused until the send loop sent them all.
+        const int size = 16 * 1024 * 1024;
+        var whileUnsent = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var afterwards = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var clientReads = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await TestServer.StartAsync(_ => { }, listen: l => l.Run(async connection =>
+        {
+            try
+            {
+                var epoll = (EpollConnection)connection.Transport;
+                var output = connection.Transport.Output;
+                output.Write(Enumerable.Repeat((byte)'a', size).ToArray());
+                epoll.Queued(output.UnflushedBytes);
+                var flushing = output.FlushAsync(); // waits: the client takes nothing yet
+                whileUnsent.TrySetResult(epoll.TrySendNow("b"u8));
+                await clientReads.Task;
+                await flushing;
+                int sent;
+                while ((sent = epoll.TrySendNow("b"u8)) == -1)
+                {
+                    await Task.Delay(1); // the send loop may still be sending the pipe's last bytes
+                }
+                afterwards.TrySetResult(sent);
+            }
+            catch (Exception e)
+            {
+                whileUnsent.TrySetException(e);
+                afterwards.TrySetException(e);
+            }
+            await Task.Delay(Timeout.Infinite, connection.ConnectionClosed).ContinueWith(_ => { }, TaskScheduler.Default);
+        }));
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 16 * 1024 };
+        await socket.ConnectAsync(IPAddress.Loopback, server.Url.Port);
+        Assert.Equal(-1, await whileUnsent.Task.WaitAsync(Guard));
+
+        clientReads.SetResult();
+        var buffer = new byte[64 * 1024];
+        var received = 0L;
+        while (received <= size)
+        {
+            var n = await socket.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(Guard);
+            Assert.True(n > 0, $"the connection ended after {received} bytes");
+            var b = buffer.AsSpan(0, n).IndexOf((byte)'b');
+            // Every byte of the pipe first, then the direct send's one byte, last.
+            Assert.True(b < 0 ? received + n <= size : received + b == size && n == b + 1,
+                $"the direct send's byte arrived at {received + b} of {size + 1}");
+            received += n;
+        }
+        Assert.Equal(size + 1, received);
+        Assert.Equal(1, await afterwards.Task.WaitAsync(Guard));
     }
 
     [Fact]
