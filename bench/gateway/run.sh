@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Gateway benchmark: direct vs Atoll vs nginx vs HAProxy, same `atoll sim` backends, same load generator, one run.
-#   1. overhead and throughput (wrk, non-streaming, 64 connections)
+#   1. overhead and throughput (wrk, non-streaming, 64 connections; 1d: 256, where the CPU limits requests/s)
 #   2. failover (one of four sims SIGKILLed under load: failed requests per proxy)
 #   3. routing quality (shared-prefix streaming workload: mean TTFT, round robin vs Atoll's picker)
 # Section 1a runs twice: with everything sharing the cores, and (2+ cores) with the load generator and sim pinned to
@@ -10,10 +10,12 @@
 # c, ... when that exists (BENCH_OUT overrides).
 # Uses only 127.0.0.1 and free ports, stops everything it started, and kills itself after BENCH_MAX_SECONDS.
 # Settings (env): BENCH_DURATION (s per wrk run, 15), BENCH_FAILOVER_DURATION (10), BENCH_KILL_AT (3),
-#   BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_TTFT_REQUESTS (600), BENCH_MAX_SECONDS (3000, after the build),
+#   BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_TTFT_REQUESTS (600), BENCH_MAX_SECONDS (3900, after the build),
 #   BENCH_WARM (s of unmeasured load per target before its first measured run, 60, as back-to-back 2 s wrk runs:
 #   see warm_churn in common.sh), BENCH_ROUNDS (interleaved rounds of section 1, 3), BENCH_SAT_TTFT (the sims' time
-#   to first token in sections 1b/1c, ms, 1: low enough that the CPU, not the sim's delay, limits requests/s),
+#   to first token in sections 1b-1d, ms, 1: low enough that the CPU, not the sim's delay, limits requests/s),
+#   BENCH_SAT_CONNECTIONS (wrk connections of section 1d, 256: at 64 a fast host is latency-bound, every target at the
+#   sim's ceiling, and requests/s compare latency; 1d compares what each proxy's CPU cost allows),
 #   BENCH_KEEP=1 keeps logs,
 #   BENCH_REV=<commit> benchmarks a clean build of that commit instead of the working tree,
 #   BENCH_BUILT=<text> describes the build in the report (for a tree that is not a git checkout).
@@ -28,9 +30,10 @@ DURATION=${BENCH_DURATION:-15}
 FAILOVER_DURATION=${BENCH_FAILOVER_DURATION:-10}
 KILL_AT=${BENCH_KILL_AT:-3}
 CONNS=${BENCH_CONNECTIONS:-64}
+SAT_CONNS=${BENCH_SAT_CONNECTIONS:-256}
 THREADS=${BENCH_THREADS:-2}
 TTFT_REQUESTS=${BENCH_TTFT_REQUESTS:-600}
-MAX_SECONDS=${BENCH_MAX_SECONDS:-3000}
+MAX_SECONDS=${BENCH_MAX_SECONDS:-3900}
 WARM=${BENCH_WARM:-60}
 SAT_TTFT=${BENCH_SAT_TTFT:-1}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -48,7 +51,7 @@ if [ -z "$OUT" ]; then
   done
 fi
 COMMAND="$0${*:+ $*}"
-for v in BENCH_REV BENCH_PIN BENCH_DURATION BENCH_WARM BENCH_SAT_TTFT BENCH_ROUNDS BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
+for v in BENCH_REV BENCH_PIN BENCH_DURATION BENCH_WARM BENCH_SAT_TTFT BENCH_ROUNDS BENCH_FAILOVER_DURATION BENCH_KILL_AT BENCH_CONNECTIONS BENCH_SAT_CONNECTIONS BENCH_THREADS BENCH_TTFT_REQUESTS; do
   if [ -n "${!v:-}" ]; then COMMAND="$v=${!v} $COMMAND"; fi
 done
 
@@ -432,6 +435,9 @@ measure_set sat4 4 "${all4[@]}"
 # Atoll with an agent per sim, in rounds of its own with nginx: the agents' batch workers read a busy sim's
 # /metrics once a second whichever proxy keeps it busy, so they must not run during the other targets' runs.
 MEASURE_PROXIES="atoll-agents nginx" measure_set sat4a 4 "${all4[@]}"
+log "1d. CPU-bound: the first sim again, wrk -c$SAT_CONNS"
+SIM_PIDS_NOW=("${sat_pids[0]}")
+CONNS=$SAT_CONNS measure_set satc 1 "${all4[0]}"
 stop "${sat_pids[@]}"
 
 # ---------- 2. failover ----------
@@ -501,7 +507,7 @@ ratio=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-rr-stream.st
 ratio_lc=$(awk -v a="${R[rt.atoll.steady_mean_ms]}" -v b="${R[rt.nginx-stream.steady_mean_ms]}" 'BEGIN { printf "%.2f", a / b }')
 
 table=$(
-  echo "### 1. Overhead and throughput — non-streaming, wrk -t$THREADS -c$CONNS, $ROUNDS interleaved rounds of ${DURATION}s per target after ${WARM}s of warm-up (runs of ${WARM_PIECE:-2}s)"
+  echo "### 1. Overhead and throughput — non-streaming, wrk -t$THREADS -c$CONNS (1d: -c$SAT_CONNS), $ROUNDS interleaved rounds of ${DURATION}s per target after ${WARM}s of warm-up (runs of ${WARM_PIECE:-2}s)"
   echo
   echo "Every target of a group runs at once; each round measures them one after another. Requests/s, p50, p99 and CPU are"
   echo "medians over the rounds; \"p99 over direct\" is the median of the per-round differences (each round's target minus"
@@ -514,7 +520,7 @@ table=$(
   echo "Near 100 % the CPU limits requests/s and the rows compare the targets' CPU cost; well below it, the sims' answer time"
   echo "and each target's latency do (requests/s = connections ÷ latency), and requests/s differences are latency differences."
   jits=""
-  for g in lat.atoll latp.atoll sat1.atoll sat4.atoll sat4a.atoll-agents; do
+  for g in lat.atoll latp.atoll sat1.atoll sat4.atoll sat4a.atoll-agents satc.atoll; do
     if [ -n "${R[$g.r1.jit]:-}" ]; then
       label=${g%.atoll}; label=${label/.atoll-agents/ (agents)}
       jits+=" $label $(for r in $(seq 1 "$ROUNDS"); do printf '%s/' "${R[$g.r$r.jit]:-?}"; done | sed 's:/$::'),"
@@ -546,6 +552,11 @@ table=$(
   row sat4a.atoll-agents "Atoll, endpoints from 4 agents on this machine (÷ nginx: rounds of its own)" "4 sims"
   row sat4.nginx "nginx least_conn" "4 sims"
   row sat4.haproxy "HAProxy leastconn" "4 sims"
+  echo "| **1d. CPU-bound: sim --ttft $SAT_TTFT, one backend, wrk -c$SAT_CONNS (the 1b sim)** | | | | | | | | | | | |"
+  row satc.direct direct "1 sim" satc.direct
+  row satc.atoll Atoll "1 sim" satc.direct
+  row satc.nginx nginx "1 sim" satc.direct
+  row satc.haproxy HAProxy "1 sim" satc.direct
   echo
   echo "### 2. Failover — 4 sims (--ttft 20), ${FAILOVER_DURATION}s of load, one sim SIGKILLed at ${KILL_AT}s"
   echo
@@ -576,8 +587,12 @@ table=$(
     echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1a′, unsaturated, proxy on its own core) | ${latp_over} ms$(peers latp) | $(verdict "$(le "$latp_over" 1)") |"
   fi
   echo "| Atoll p99 overhead over direct ≤ 1 ms, 64 concurrent (1b, fast backend; CPU busy $(pct "${R[sat1.atoll.busy]:-}") %) | ${sat_over} ms$(peers sat1) | $(verdict "$(le "$sat_over" 1)") |"
-  for g in sat1 sat4; do
-    [ $g = sat1 ] && what="1b, one backend" || what="1c, four backends"
+  for g in sat1 sat4 satc; do
+    case $g in
+      sat1) what="1b, one backend" ;;
+      sat4) what="1c, four backends" ;;
+      *) what="1d, one backend, $SAT_CONNS connections; CPU busy $(pct "${R[satc.atoll.busy]:-}") %" ;;
+    esac
     # requests/s of a run with failed requests (a refused token answers fast) would measure the failures
     errors=$(( ${R[$g.atoll.status]} + ${R[$g.atoll.sock]} + ${R[$g.nginx.status]} + ${R[$g.nginx.sock]} ))
     echo "| Atoll throughput ≥ nginx ($what): median of per-round ratios | $(f3 "${R[$g.atoll.vs_nginx]}") (rounds ${R[$g.atoll.vs_nginx_rounds]}; medians $(f "${R[$g.atoll.rps]}") vs $(f "${R[$g.nginx.rps]}") req/s)$([ "$errors" = 0 ] || echo ", $errors failed requests") | $(if [ "$errors" = 0 ]; then verdict "$(le 1 "${R[$g.atoll.vs_nginx]}")"; else echo "INVALID: failed requests"; fi) |"
