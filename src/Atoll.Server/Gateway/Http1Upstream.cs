@@ -119,8 +119,7 @@ internal sealed class Http1Upstream : IDisposable
     public bool Expired(Http1Connection connection, long now) => now - connection.LastUsed >= idleTicks || now - connection.CreatedAt >= lifetimeTicks;
 
     /// <summary>Whether <paramref name="connection"/> is expired or will be within <paramref name="margin"/>.</summary>
-    public bool ExpiresWithin(Http1Connection connection, long now, TimeSpan margin) =>
-        time.GetElapsedTime(connection.LastUsed, now) >= IdleTimeout - margin || time.GetElapsedTime(connection.CreatedAt, now) >= Lifetime - margin;
+    public bool ExpiresWithin(Http1Connection connection, long now, TimeSpan margin) => Expired(connection, now + Ticks(margin));
 
     /// <summary><paramref name="span"/> in <see cref="Now"/>'s units.</summary>
     private long Ticks(TimeSpan span) => (long)(span.Ticks * ((double)time.TimestampFrequency / TimeSpan.TicksPerSecond));
